@@ -1,0 +1,129 @@
+//! The drafter interface: anything that can guess the next few tokens cheaply.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::EngineError;
+use crate::model::TokenId;
+use crate::rng::Rng;
+use crate::sampler::SamplingParams;
+
+/// Which kind of drafter produced a proposal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DrafterKind {
+    /// A small language model.
+    Model,
+    /// Prompt lookup: continuations of earlier n-gram matches.
+    Ngram,
+    /// N-gram lookup when it matches, a model otherwise.
+    Hybrid,
+}
+
+impl DrafterKind {
+    /// Every kind, in a fixed order (the policy indexes its per-drafter state with it).
+    pub const ALL: [DrafterKind; 3] = [DrafterKind::Model, DrafterKind::Ngram, DrafterKind::Hybrid];
+
+    /// The name used in stats, the CLI and the history store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DrafterKind::Model => "model",
+            DrafterKind::Ngram => "ngram",
+            DrafterKind::Hybrid => "hybrid",
+        }
+    }
+
+    /// Position in [`DrafterKind::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Tokens a drafter guesses will follow the context.
+///
+/// Invariants: `tokens.len() <= k` of the request; when `dists` is `Some`, it has one entry
+/// per token and `dists[j]` is the normalised draft distribution q (after the same
+/// temperature / top-p as the target) that `tokens[j]` was sampled from, so
+/// `dists[j][tokens[j]] > 0`. `dists` is `None` for greedy decoding and for deterministic
+/// drafters, whose proposal the verifier treats as a point mass (q = one-hot).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Proposal {
+    pub tokens: Vec<TokenId>,
+    pub dists: Option<Vec<Vec<f32>>>,
+}
+
+impl Proposal {
+    /// No guess: the step becomes plain decoding.
+    pub fn empty() -> Self {
+        Proposal::default()
+    }
+
+    /// Checks the invariants above against a request for at most `k` tokens.
+    pub fn validate(&self, k: usize) -> Result<(), EngineError> {
+        if self.tokens.len() > k {
+            return Err(EngineError::InvalidProposal(format!("{} tokens for a request of {k}", self.tokens.len())));
+        }
+        if let Some(d) = &self.dists {
+            if d.len() != self.tokens.len() {
+                return Err(EngineError::InvalidProposal(format!(
+                    "{} distributions for {} tokens",
+                    d.len(),
+                    self.tokens.len()
+                )));
+            }
+            for (j, (q, &t)) in d.iter().zip(&self.tokens).enumerate() {
+                if q.get(t as usize).is_none_or(|&p| p <= 0.0) {
+                    return Err(EngineError::InvalidProposal(format!("token {t} at {j} has no draft probability")));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Something that proposes continuations of a token sequence.
+pub trait Drafter: Send {
+    /// What kind of drafter this is (for the policy's statistics and the UI).
+    fn kind(&self) -> DrafterKind;
+
+    /// Guesses up to `k` tokens that follow `context` (the prompt plus every committed token).
+    /// May return fewer than `k`, even none. Sampling drafters draw from `rng`.
+    fn propose(
+        &mut self,
+        context: &[TokenId],
+        k: usize,
+        sampling: &SamplingParams,
+        rng: &mut Rng,
+    ) -> Result<Proposal, EngineError>;
+
+    /// Brings internal state (a KV cache, an index) up to date with `context` ahead of the
+    /// first `propose`, so that the prompt's cost is paid during prefill rather than being
+    /// counted as drafting cost. `propose` must also work without it.
+    fn prepare(&mut self, context: &[TokenId]) -> Result<(), EngineError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proposal_validation_catches_broken_invariants() {
+        let p = Proposal { tokens: vec![1, 2], dists: None };
+        assert!(p.validate(2).is_ok());
+        assert_eq!(p.validate(1).unwrap_err().code(), "invalid_proposal");
+        let p = Proposal { tokens: vec![1], dists: Some(vec![]) };
+        assert!(p.validate(4).is_err());
+        let p = Proposal { tokens: vec![1], dists: Some(vec![vec![1.0, 0.0]]) };
+        assert!(p.validate(4).is_err());
+        let p = Proposal { tokens: vec![1], dists: Some(vec![vec![0.5, 0.5]]) };
+        assert!(p.validate(4).is_ok());
+    }
+
+    #[test]
+    fn kinds_have_stable_names_and_indices() {
+        let names: Vec<&str> = DrafterKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["model", "ngram", "hybrid"]);
+        for (i, k) in DrafterKind::ALL.iter().enumerate() {
+            assert_eq!(k.index(), i);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! Prompt lookup first, a draft model when the lookup has nothing.
+
+use crate::drafter::{Drafter, DrafterKind, Proposal};
+use crate::drafters::ngram::NgramDrafter;
+use crate::error::EngineError;
+use crate::model::TokenId;
+use crate::rng::Rng;
+use crate::sampler::SamplingParams;
+
+/// Uses the n-gram drafter whenever it finds a match (free to run, and right often on
+/// code and documents that repeat themselves), and the fallback drafter otherwise.
+pub struct HybridDrafter<D: Drafter> {
+    ngram: NgramDrafter,
+    fallback: D,
+}
+
+impl<D: Drafter> HybridDrafter<D> {
+    pub fn new(ngram: NgramDrafter, fallback: D) -> Self {
+        HybridDrafter { ngram, fallback }
+    }
+}
+
+impl<D: Drafter> Drafter for HybridDrafter<D> {
+    fn kind(&self) -> DrafterKind {
+        DrafterKind::Hybrid
+    }
+
+    fn propose(
+        &mut self,
+        context: &[TokenId],
+        k: usize,
+        sampling: &SamplingParams,
+        rng: &mut Rng,
+    ) -> Result<Proposal, EngineError> {
+        let lookup = self.ngram.propose(context, k, sampling, rng)?;
+        if !lookup.tokens.is_empty() {
+            return Ok(lookup);
+        }
+        self.fallback.propose(context, k, sampling, rng)
+    }
+
+    fn prepare(&mut self, context: &[TokenId]) -> Result<(), EngineError> {
+        self.ngram.prepare(context)?;
+        self.fallback.prepare(context)
+    }
+}

@@ -1,0 +1,371 @@
+//! The draft-length policy: how many tokens to draft at each step (0 = plain decoding).
+//!
+//! It learns online from the timings the generator measures, and picks the k that maximises
+//! the expected tokens per second of one step,
+//!
+//! ```text
+//! rate(k)      = E_tokens(k) / (k · draft_cost + verify_cost(k + 1))
+//! E_tokens(k)  = 1 + α₀ + α₀α₁ + … + α₀…α_{k-1}   (= (1 - α^(k+1)) / (1 - α) for equal α)
+//! ```
+//!
+//! where α_j is the chance the draft at position j is accepted given the ones before it
+//! were. Plain decoding runs at 1 / verify_cost(1). When no k beats plain by `MARGIN` it
+//! decodes plainly, and probes again after a number of plain steps that doubles while
+//! probes keep failing, so it notices when speculation starts to pay.
+
+use serde::{Deserialize, Serialize};
+
+use crate::drafter::DrafterKind;
+
+/// How the number of drafted tokens per step is chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DraftLength {
+    /// Always draft exactly this many (0 = plain decoding).
+    Fixed(usize),
+    /// Learn the best length, at most `max`, including 0.
+    Auto { max: usize },
+}
+
+impl Default for DraftLength {
+    fn default() -> Self {
+        DraftLength::Auto { max: 8 }
+    }
+}
+
+/// What one step cost and achieved; the generator measures it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepTiming {
+    /// The drafter asked, `None` for a plain step.
+    pub drafter: Option<DrafterKind>,
+    /// The k that was asked of the drafter.
+    pub requested: usize,
+    /// Tokens it actually proposed (`<= requested`).
+    pub drafted: usize,
+    /// Proposed tokens the target accepted.
+    pub accepted: usize,
+    pub draft_ms: f64,
+    /// Wall time of the target call over `1 + drafted` tokens.
+    pub verify_ms: f64,
+}
+
+/// Speculation must beat plain decoding by this fraction to be chosen: estimates are noisy
+/// and a wasted draft costs real time.
+const MARGIN: f64 = 0.05;
+/// Draft length tried before anything is known about a drafter.
+const INITIAL_K: usize = 4;
+/// Largest draft length of a probe after a plain stretch.
+const PROBE_K: usize = 3;
+/// Plain steps before the first probe, and the most between two probes.
+const PROBE_BASE: usize = 16;
+const PROBE_MAX: usize = 1024;
+/// Smallest EMA weight in steady state (a horizon of about ten steps).
+const EMA_WEIGHT: f64 = 0.1;
+/// Weight of a probe's observations: after a plain stretch they are the only fresh data,
+/// and a change in acceptance must show up within a probe or two.
+const PROBE_WEIGHT: f64 = 0.5;
+/// Per-position acceptance is trusted once it has this many observations.
+const MIN_POSITION_OBS: u32 = 4;
+/// Assumed relative cost of each extra verified token until two lengths have been measured.
+const PRIOR_SLOPE: f64 = 0.1;
+/// A per-length verify timing is used directly once it has this many observations;
+/// otherwise the linear fit over all lengths fills in.
+const MIN_COST_OBS: u32 = 3;
+
+/// An exponential moving average that is the plain mean of its first observations.
+#[derive(Clone, Copy, Debug, Default)]
+struct Ema {
+    value: f64,
+    count: u32,
+}
+
+impl Ema {
+    fn update(&mut self, x: f64, min_weight: f64) {
+        self.count = self.count.saturating_add(1);
+        let w = (1.0 / self.count as f64).max(min_weight);
+        self.value += w * (x - self.value);
+    }
+}
+
+/// What the policy knows about one drafter.
+#[derive(Clone, Debug, Default)]
+struct DrafterStats {
+    /// Milliseconds per requested draft token.
+    cost_per_token: Ema,
+    /// Acceptance over all positions; stands in for positions with few observations.
+    alpha: Ema,
+    /// Conditional acceptance by draft position.
+    alpha_at: Vec<Ema>,
+}
+
+impl DrafterStats {
+    fn alpha_at(&self, j: usize) -> f64 {
+        match self.alpha_at.get(j) {
+            Some(e) if e.count >= MIN_POSITION_OBS => e.value,
+            _ => self.alpha.value,
+        }
+    }
+}
+
+/// Target verification cost by number of tokens in the call.
+#[derive(Clone, Debug, Default)]
+struct VerifyCost {
+    /// `by_n[n - 1]`: EMA of the wall time of an n-token call.
+    by_n: Vec<Ema>,
+}
+
+impl VerifyCost {
+    fn observe(&mut self, n: usize, ms: f64, weight: f64) {
+        if self.by_n.len() < n {
+            self.by_n.resize(n, Ema::default());
+        }
+        self.by_n[n - 1].update(ms, weight);
+    }
+
+    /// Estimated milliseconds of an n-token call; `None` before any measurement.
+    fn estimate(&self, n: usize) -> Option<f64> {
+        if let Some(e) = self.by_n.get(n - 1).filter(|e| e.count >= MIN_COST_OBS) {
+            return Some(e.value);
+        }
+        let seen: Vec<(f64, f64, f64)> = (self.by_n.iter().enumerate())
+            .filter(|(_, e)| e.count > 0)
+            .map(|(i, e)| ((i + 1) as f64, e.value, e.count.min(8) as f64))
+            .collect();
+        let (first_n, first_c, _) = *seen.first()?;
+        let n = n as f64;
+        if seen.len() == 1 {
+            return Some(first_c * (1.0 + PRIOR_SLOPE * (n - 1.0)) / (1.0 + PRIOR_SLOPE * (first_n - 1.0)));
+        }
+        // Weighted least squares of cost = a + b·n; verifying more never costs less.
+        let sw: f64 = seen.iter().map(|s| s.2).sum();
+        let mean_n = seen.iter().map(|s| s.2 * s.0).sum::<f64>() / sw;
+        let mean_c = seen.iter().map(|s| s.2 * s.1).sum::<f64>() / sw;
+        let snn: f64 = seen.iter().map(|s| s.2 * (s.0 - mean_n).powi(2)).sum();
+        let snc: f64 = seen.iter().map(|s| s.2 * (s.0 - mean_n) * (s.1 - mean_c)).sum();
+        let b = (snc / snn).max(0.0);
+        Some((mean_c + b * (n - mean_n)).max(f64::MIN_POSITIVE))
+    }
+}
+
+/// The online draft-length policy. Keep one per target/drafter pair across generations so
+/// what it learned carries over.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    length: DraftLength,
+    verify: VerifyCost,
+    drafters: [DrafterStats; 3],
+    /// Plain steps since the last speculative one.
+    plain_run: usize,
+    /// Plain steps to take before the next probe.
+    probe_every: usize,
+    /// The last length handed out was a probe.
+    probing: bool,
+}
+
+impl Policy {
+    pub fn new(length: DraftLength) -> Self {
+        Policy {
+            length,
+            verify: VerifyCost::default(),
+            drafters: Default::default(),
+            plain_run: 0,
+            probe_every: PROBE_BASE,
+            probing: false,
+        }
+    }
+
+    /// The configured mode.
+    pub fn length(&self) -> DraftLength {
+        self.length
+    }
+
+    /// Expected tokens per millisecond of drafting k tokens with `stats` (k = 0: plain).
+    fn rate(&self, stats: &DrafterStats, k: usize) -> Option<f64> {
+        let mut expected = 1.0;
+        let mut all_accepted = 1.0;
+        for j in 0..k {
+            all_accepted *= stats.alpha_at(j);
+            expected += all_accepted;
+        }
+        let cost = k as f64 * stats.cost_per_token.value + self.verify.estimate(k + 1)?;
+        Some(expected / cost)
+    }
+
+    /// The number of tokens to draft for the next step with `drafter` (`None`: no drafter).
+    pub fn next_k(&mut self, drafter: Option<DrafterKind>) -> usize {
+        let Some(kind) = drafter else { return 0 };
+        let max = match self.length {
+            DraftLength::Fixed(k) => return k,
+            DraftLength::Auto { max } => max,
+        };
+        let stats = &self.drafters[kind.index()];
+        let (Some(plain), true) = (self.rate(stats, 0), stats.alpha.count > 0) else {
+            // Nothing known yet: explore.
+            return INITIAL_K.min(max);
+        };
+        let mut best = (0, plain);
+        for k in 1..=max {
+            let r = self.rate(stats, k).unwrap_or(0.0);
+            if r > best.1 {
+                best = (k, r);
+            }
+        }
+        let was_probe = std::mem::take(&mut self.probing);
+        if best.0 > 0 && best.1 > plain * (1.0 + MARGIN) {
+            if was_probe {
+                self.probe_every = PROBE_BASE;
+            }
+            self.plain_run = 0;
+            return best.0;
+        }
+        if was_probe {
+            self.probe_every = (self.probe_every * 2).min(PROBE_MAX);
+        }
+        self.plain_run += 1;
+        if self.plain_run > self.probe_every && max > 0 {
+            self.plain_run = 0;
+            self.probing = true;
+            return best.0.clamp(1, PROBE_K.min(max));
+        }
+        0
+    }
+
+    /// Learns from one finished step.
+    pub fn observe(&mut self, t: &StepTiming) {
+        let weight = if self.probing { PROBE_WEIGHT } else { EMA_WEIGHT };
+        self.verify.observe(1 + t.drafted, t.verify_ms, weight);
+        let Some(kind) = t.drafter.filter(|_| t.requested > 0) else { return };
+        let stats = &mut self.drafters[kind.index()];
+        stats.cost_per_token.update(t.draft_ms / t.requested as f64, weight);
+        // Position j was tested if every earlier draft was accepted.
+        let tested = t.drafted.min(t.accepted + 1);
+        if stats.alpha_at.len() < tested {
+            stats.alpha_at.resize(tested, Ema::default());
+        }
+        for j in 0..tested {
+            let x = if j < t.accepted { 1.0 } else { 0.0 };
+            stats.alpha_at[j].update(x, weight);
+            stats.alpha.update(x, weight);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// A synthetic world: each draft position is accepted with probability `alpha(step)`,
+    /// drafting costs `draft` ms per token and verifying n tokens costs `verify(n)` ms.
+    struct World<'a> {
+        alpha: &'a dyn Fn(usize) -> f64,
+        draft: f64,
+        verify: &'a dyn Fn(usize) -> f64,
+    }
+
+    #[derive(Default, Debug)]
+    struct Run {
+        tokens: f64,
+        ms: f64,
+        ks: Vec<usize>,
+    }
+
+    fn simulate(policy: &mut Policy, world: &World, steps: usize, seed: u64) -> Run {
+        let mut rng = Rng::new(seed);
+        let mut run = Run::default();
+        for step in 0..steps {
+            let k = policy.next_k(Some(DrafterKind::Model));
+            let mut accepted = 0;
+            while accepted < k && rng.next_f64() < (world.alpha)(step) {
+                accepted += 1;
+            }
+            let t = StepTiming {
+                drafter: Some(DrafterKind::Model),
+                requested: k,
+                drafted: k,
+                accepted,
+                draft_ms: k as f64 * world.draft,
+                verify_ms: (world.verify)(k + 1),
+            };
+            policy.observe(&t);
+            run.tokens += (accepted + 1) as f64;
+            run.ms += t.draft_ms + t.verify_ms;
+            run.ks.push(k);
+        }
+        run
+    }
+
+    fn plain_share(ks: &[usize]) -> f64 {
+        ks.iter().filter(|&&k| k == 0).count() as f64 / ks.len() as f64
+    }
+
+    #[test]
+    fn expensive_verification_and_low_acceptance_converge_to_plain() {
+        let world = World { alpha: &|_| 0.3, draft: 8.0, verify: &|n| 20.0 + 10.0 * n as f64 };
+        let mut p = Policy::new(DraftLength::Auto { max: 8 });
+        let run = simulate(&mut p, &world, 3000, 1);
+        let tail = &run.ks[1000..];
+        assert!(plain_share(tail) > 0.97, "plain share {}", plain_share(tail));
+        // It keeps probing, ever more rarely.
+        let probes_early = run.ks[..1000].iter().filter(|&&k| k > 0).count();
+        let probes_late = run.ks[2000..].iter().filter(|&&k| k > 0).count();
+        assert!(probes_late >= 1 && probes_late <= probes_early, "{probes_early} then {probes_late}");
+        // Throughput is close to plain decoding's 1/30 tokens per ms.
+        assert!(run.tokens / run.ms > 0.95 / 30.0);
+    }
+
+    #[test]
+    fn cheap_verification_and_high_acceptance_speculate() {
+        let world = World { alpha: &|_| 0.9, draft: 1.0, verify: &|n| 30.0 + 1.0 * n as f64 };
+        let mut p = Policy::new(DraftLength::Auto { max: 8 });
+        let run = simulate(&mut p, &world, 500, 2);
+        let tail = &run.ks[100..];
+        assert!(plain_share(tail) < 0.05, "plain share {}", plain_share(tail));
+        let mean_k = tail.iter().sum::<usize>() as f64 / tail.len() as f64;
+        assert!(mean_k >= 4.0, "mean k {mean_k}");
+        // Much better than plain (1/31 tokens per ms).
+        assert!(run.tokens / run.ms > 2.0 / 31.0);
+    }
+
+    #[test]
+    fn notices_when_speculation_starts_to_pay() {
+        let world = World {
+            alpha: &|step| if step < 1500 { 0.1 } else { 0.95 },
+            draft: 1.0,
+            verify: &|n| 30.0 + 2.0 * n as f64,
+        };
+        let mut p = Policy::new(DraftLength::Auto { max: 6 });
+        let run = simulate(&mut p, &world, 3000, 3);
+        assert!(plain_share(&run.ks[1000..1500]) > 0.9);
+        assert!(plain_share(&run.ks[2500..]) < 0.05, "plain share {}", plain_share(&run.ks[2500..]));
+    }
+
+    #[test]
+    fn fixed_length_and_no_drafter_are_obeyed() {
+        let mut p = Policy::new(DraftLength::Fixed(5));
+        assert_eq!(p.next_k(Some(DrafterKind::Ngram)), 5);
+        assert_eq!(p.next_k(None), 0);
+        let mut p = Policy::new(DraftLength::Auto { max: 0 });
+        for _ in 0..100 {
+            assert_eq!(p.next_k(Some(DrafterKind::Model)), 0);
+        }
+        let mut p = Policy::new(DraftLength::Auto { max: 2 });
+        assert_eq!(p.next_k(Some(DrafterKind::Model)), 2, "exploration stays within max");
+    }
+
+    #[test]
+    fn verify_cost_fills_unmeasured_lengths_linearly() {
+        let mut v = VerifyCost::default();
+        assert_eq!(v.estimate(1), None);
+        v.observe(1, 40.0, EMA_WEIGHT);
+        // One length known: the prior slope extrapolates.
+        assert!((v.estimate(3).unwrap() - 40.0 * 1.2).abs() < 1e-9);
+        v.observe(5, 60.0, EMA_WEIGHT);
+        assert!((v.estimate(3).unwrap() - 50.0).abs() < 1e-9);
+        assert!((v.estimate(9).unwrap() - 80.0).abs() < 1e-9);
+        // A well-measured length uses its own average.
+        for _ in 0..3 {
+            v.observe(2, 70.0, EMA_WEIGHT);
+        }
+        assert!((v.estimate(2).unwrap() - 70.0).abs() < 1e-9);
+    }
+}

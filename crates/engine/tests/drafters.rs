@@ -1,0 +1,129 @@
+//! The model drafter (vocabulary masking, cache synchronisation, context limits) and the
+//! hybrid drafter's choice between lookup and model.
+
+mod common;
+
+use common::{prompt, FakeDraft, ToyModel};
+use tandem_engine::sampler::argmax;
+use tandem_engine::{
+    Drafter, DrafterKind, HybridDrafter, LogitsWanted, Model, ModelDrafter, NgramConfig, NgramDrafter, Proposal, Rng,
+    SamplingParams, TokenId,
+};
+
+const VOCAB: usize = 16;
+
+fn greedy(d: &mut ModelDrafter<FakeDraft>, ctx: &[TokenId], k: usize) -> Vec<TokenId> {
+    d.propose(ctx, k, &SamplingParams::greedy(), &mut Rng::new(0)).unwrap().tokens
+}
+
+fn fed(d: &ModelDrafter<FakeDraft>) -> usize {
+    d.model().inner.fed_total
+}
+
+#[test]
+fn draft_tail_ids_the_target_lacks_are_never_proposed() {
+    // The fake draft gives its 4 extra tail ids the highest logits of all.
+    let target = ToyModel::new(1, VOCAB);
+    let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.5, 4), VOCAB);
+    let ctx = prompt(1, 10, VOCAB, false);
+    let sampling = SamplingParams { temperature: 1.0, top_p: 1.0, seed: 0 };
+    let mut rng = Rng::new(9);
+    for k in 1..8 {
+        let g = greedy(&mut d, &ctx, k);
+        assert_eq!(g.len(), k);
+        assert!(g.iter().all(|&t| (t as usize) < VOCAB), "{g:?}");
+        let s = d.propose(&ctx, k, &sampling, &mut rng).unwrap();
+        assert!(s.tokens.iter().all(|&t| (t as usize) < VOCAB), "{:?}", s.tokens);
+        let dists = s.dists.expect("sampling drafts carry their distributions");
+        assert!(dists.iter().all(|q| q.len() == VOCAB && (q.iter().sum::<f32>() - 1.0).abs() < 1e-4));
+    }
+}
+
+#[test]
+fn greedy_drafts_are_the_draft_models_own_greedy_continuation() {
+    let target = ToyModel::new(2, VOCAB);
+    let draft = FakeDraft::new(&target, 0.6, 0);
+    let ctx = prompt(2, 7, VOCAB, false);
+    // Reference: decode the draft model plainly, one token at a time.
+    let mut reference = draft.clone();
+    let mut expect = Vec::new();
+    let mut row = reference.forward(&ctx, LogitsWanted::Last).unwrap().data;
+    for _ in 0..6 {
+        let t = argmax(&row).unwrap();
+        expect.push(t);
+        row = reference.forward(&[t], LogitsWanted::Last).unwrap().data;
+    }
+    let mut d = ModelDrafter::new(draft, VOCAB);
+    assert_eq!(greedy(&mut d, &ctx, 6), expect);
+}
+
+#[test]
+fn only_the_missing_part_of_the_context_is_fed() {
+    let target = ToyModel::new(3, VOCAB);
+    let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.5, 0), VOCAB);
+    let ctx = prompt(3, 12, VOCAB, false);
+    d.prepare(&ctx).unwrap();
+    assert_eq!(fed(&d), 12);
+    // The prepared logits serve the first draft: only the k-1 drafted tokens are fed.
+    let draft = greedy(&mut d, &ctx, 4);
+    assert_eq!(fed(&d), 12 + 3);
+    // Two drafts accepted, then the target's own token: the cache already holds the two,
+    // so one token is fed to catch up, plus three for the new drafts.
+    let mut next = ctx.clone();
+    next.extend_from_slice(&draft[..2]);
+    next.push((draft[2] + 1) % VOCAB as TokenId);
+    greedy(&mut d, &next, 4);
+    assert_eq!(fed(&d), 12 + 3 + 1 + 3);
+    assert_eq!(d.model().cached_len(), next.len() + 3);
+    // A context that diverges early is re-fed from the divergence only.
+    let mut other = ctx[..5].to_vec();
+    other.push((ctx[5] + 1) % VOCAB as TokenId);
+    let before = fed(&d);
+    greedy(&mut d, &other, 1);
+    assert_eq!(fed(&d) - before, 1);
+    // Asking again for the same context re-feeds its last token to recover the logits.
+    let before = fed(&d);
+    greedy(&mut d, &other, 1);
+    assert_eq!(fed(&d) - before, 1);
+}
+
+#[test]
+fn the_draft_model_is_never_fed_past_its_context() {
+    let mut target = ToyModel::new(4, VOCAB);
+    target.max_context = 10;
+    let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.5, 0), VOCAB);
+    // 8 tokens of context leave room for feeding 2 drafts, so 3 can be proposed.
+    let ctx = prompt(4, 8, VOCAB, false);
+    assert_eq!(greedy(&mut d, &ctx, 6).len(), 3);
+    assert!(d.model().cached_len() <= 10);
+    let ctx = prompt(4, 10, VOCAB, false);
+    assert_eq!(greedy(&mut d, &ctx, 6).len(), 1);
+    // A context longer than the draft's is not drafted at all (and is no error).
+    let ctx = prompt(4, 11, VOCAB, false);
+    assert!(greedy(&mut d, &ctx, 6).is_empty());
+    d.prepare(&ctx).unwrap();
+    assert!(d.model().cached_len() <= 10);
+}
+
+#[test]
+fn hybrid_uses_the_lookup_when_it_matches_and_the_model_otherwise() {
+    let target = ToyModel::new(5, VOCAB);
+    let sampling = SamplingParams { temperature: 1.0, top_p: 1.0, seed: 0 };
+    let mut hybrid = HybridDrafter::new(
+        NgramDrafter::new(NgramConfig::default()),
+        ModelDrafter::new(FakeDraft::new(&target, 0.5, 0), VOCAB),
+    );
+    assert_eq!(hybrid.kind(), DrafterKind::Hybrid);
+    // No earlier occurrence of any suffix: the model drafts, with its distributions.
+    let fresh: Vec<TokenId> = (0..8).collect();
+    let mut alone = ModelDrafter::new(FakeDraft::new(&target, 0.5, 0), VOCAB);
+    let expect = alone.propose(&fresh, 3, &sampling, &mut Rng::new(1)).unwrap();
+    let got = hybrid.propose(&fresh, 3, &sampling, &mut Rng::new(1)).unwrap();
+    assert_eq!(got, expect);
+    assert!(got.dists.is_some());
+    // "2 3 4" occurred before: the lookup's continuation, deterministic even when sampling.
+    let mut repeated = fresh.clone();
+    repeated.extend([2, 3, 4]);
+    let got = hybrid.propose(&repeated, 3, &sampling, &mut Rng::new(1)).unwrap();
+    assert_eq!(got, Proposal { tokens: vec![5, 6, 7], dists: None });
+}

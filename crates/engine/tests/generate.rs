@@ -1,0 +1,299 @@
+//! The generation loop: stops (EOS, max_tokens, stop check, cancel, context), errors,
+//! cache reuse across turns, vocabulary limits, sampling reproducibility and events.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use common::{prompt, FakeDraft, ToyModel};
+use tandem_engine::{
+    generate, DraftLength, Drafter, Event, GenerateConfig, Generator, Logits, LogitsWanted, Model, ModelDrafter,
+    ModelError, NgramConfig, NgramDrafter, Output, SamplingParams, StopReason, TokenId,
+};
+
+const VOCAB: usize = 20;
+
+fn cfg(max_tokens: usize, k: usize) -> GenerateConfig {
+    GenerateConfig { max_tokens, draft_length: DraftLength::Fixed(k), ..GenerateConfig::default() }
+}
+
+fn quiet(target: &mut dyn Model, drafter: Option<&mut dyn Drafter>, p: &[TokenId], c: &mut GenerateConfig) -> Output {
+    generate(target, drafter, p, c, &AtomicBool::new(false), &mut |_| {}).unwrap()
+}
+
+/// Plain greedy output of `target` for `p`, long enough to compare prefixes against.
+fn reference(target: &ToyModel, p: &[TokenId], n: usize) -> Vec<TokenId> {
+    quiet(&mut target.clone(), None, p, &mut cfg(n, 0)).tokens
+}
+
+#[test]
+fn max_tokens_is_never_exceeded_even_mid_step() {
+    let target = ToyModel::new(11, VOCAB);
+    let p = prompt(11, 6, VOCAB, false);
+    let full = reference(&target, &p, 40);
+    for max in [0, 1, 2, 5, 13, 40] {
+        let mut d = ModelDrafter::new(FakeDraft::new(&target, 1.0, 0), VOCAB);
+        let mut steps = 0;
+        let mut c = cfg(max, 8);
+        let out = generate(&mut target.clone(), Some(&mut d), &p, &mut c, &AtomicBool::new(false), &mut |e| {
+            steps += matches!(e, Event::Step(_)) as usize
+        })
+        .unwrap();
+        assert_eq!(out.tokens, full[..max]);
+        assert_eq!(out.reason, StopReason::MaxTokens);
+        // A perfect draft needs ceil(max / 9) steps with k = 8.
+        assert_eq!(steps, max.div_ceil(9));
+    }
+}
+
+#[test]
+fn eos_ends_the_output_before_itself() {
+    let target = ToyModel::new(12, VOCAB);
+    let p = prompt(12, 6, VOCAB, false);
+    let full = reference(&target, &p, 40);
+    let eos = full[9];
+    let first = full.iter().position(|&t| t == eos).unwrap();
+    for k in [0, 3, 8] {
+        let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.8, 0), VOCAB);
+        let mut c = GenerateConfig { eos: vec![eos], ..cfg(40, k) };
+        let out = quiet(&mut target.clone(), Some(&mut d), &p, &mut c);
+        assert_eq!(out.tokens, full[..first]);
+        assert_eq!(out.reason, StopReason::Eos);
+    }
+}
+
+#[test]
+fn the_stop_check_cuts_the_output_where_it_says() {
+    let target = ToyModel::new(13, VOCAB);
+    let p = prompt(13, 6, VOCAB, false);
+    let full = reference(&target, &p, 60);
+    // Stop at the first occurrence of the pair full[20..22], keeping what precedes it.
+    let pair = [full[20], full[21]];
+    let at = full.windows(2).position(|w| w == pair).unwrap();
+    for k in [0, 2, 7] {
+        let mut calls = 0usize;
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = counter.clone();
+        let mut c = GenerateConfig {
+            stop: Some(Box::new(move |ids: &[TokenId]| {
+                seen.fetch_add(1, Ordering::Relaxed);
+                ids.windows(2).position(|w| w == pair)
+            })),
+            ..cfg(60, k)
+        };
+        let mut d = NgramDrafter::new(NgramConfig::default());
+        let out = generate(&mut target.clone(), Some(&mut d), &p, &mut c, &AtomicBool::new(false), &mut |e| {
+            calls += matches!(e, Event::Step(_)) as usize
+        })
+        .unwrap();
+        assert_eq!(out.tokens, full[..at]);
+        assert_eq!(out.reason, StopReason::StopString);
+        assert_eq!(out.stats.generated, at);
+        assert_eq!(counter.load(Ordering::Relaxed), calls, "checked once per step");
+    }
+}
+
+#[test]
+fn cancel_returns_what_was_generated_so_far() {
+    let target = ToyModel::new(14, VOCAB);
+    let p = prompt(14, 6, VOCAB, false);
+    let full = reference(&target, &p, 100);
+    let cancel = AtomicBool::new(false);
+    let mut steps = 0;
+    let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB);
+    let out = generate(&mut target.clone(), Some(&mut d), &p, &mut cfg(100, 3), &cancel, &mut |e| {
+        if matches!(e, Event::Step(_)) {
+            steps += 1;
+            if steps == 3 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        }
+    })
+    .unwrap();
+    assert_eq!(out.reason, StopReason::Cancelled);
+    assert_eq!(out.stats.steps, 3);
+    assert!(out.tokens.len() >= 3 && out.tokens.len() <= 12);
+    assert_eq!(out.tokens, full[..out.tokens.len()]);
+    // Cancelled before it starts: no step at all.
+    let out = generate(&mut target.clone(), None, &p, &mut cfg(100, 0), &AtomicBool::new(true), &mut |_| {}).unwrap();
+    assert_eq!((out.tokens.len(), out.reason), (0, StopReason::Cancelled));
+}
+
+#[test]
+fn a_full_context_stops_generation_and_a_too_long_prompt_is_an_error() {
+    let mut target = ToyModel::new(15, VOCAB);
+    target.max_context = 16;
+    let p = prompt(15, 6, VOCAB, false);
+    let mut roomy = target.clone();
+    roomy.max_context = 4096;
+    let full = reference(&roomy, &p, 40);
+    for k in [0, 4] {
+        let mut d = ModelDrafter::new(FakeDraft::new(&roomy, 0.9, 0), VOCAB);
+        let out = quiet(&mut target.clone(), Some(&mut d), &p, &mut cfg(40, k));
+        assert_eq!(out.reason, StopReason::ContextFull);
+        // The cache holds every token but the last output one: 16 = 6 + 11 - 1.
+        assert_eq!(out.tokens, full[..11]);
+    }
+    let long = prompt(15, 17, VOCAB, false);
+    let err =
+        generate(&mut target.clone(), None, &long, &mut cfg(5, 0), &AtomicBool::new(false), &mut |_| {}).unwrap_err();
+    assert_eq!(err.code(), "context_full");
+}
+
+#[test]
+fn bad_requests_are_errors_with_stable_codes() {
+    let mut target = ToyModel::new(16, VOCAB);
+    let no = AtomicBool::new(false);
+    let e = generate(&mut target, None, &[], &mut cfg(5, 0), &no, &mut |_| {}).unwrap_err();
+    assert_eq!(e.code(), "empty_prompt");
+    let mut c = GenerateConfig { sampling: SamplingParams { temperature: -1.0, top_p: 1.0, seed: 0 }, ..cfg(5, 0) };
+    let e = generate(&mut target, None, &[1, 2], &mut c, &no, &mut |_| {}).unwrap_err();
+    assert_eq!(e.code(), "invalid_config");
+}
+
+/// A target that fails on its `fail_at`-th forward call.
+struct Flaky {
+    inner: ToyModel,
+    calls: usize,
+    fail_at: usize,
+}
+
+impl Model for Flaky {
+    fn vocab_size(&self) -> usize {
+        self.inner.vocab_size()
+    }
+    fn max_context(&self) -> usize {
+        self.inner.max_context()
+    }
+    fn cached_len(&self) -> usize {
+        self.inner.cached_len()
+    }
+    fn forward(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> Result<Logits, ModelError> {
+        self.calls += 1;
+        if self.calls == self.fail_at {
+            // Half-write the cache, as a real failure might.
+            self.inner.cache.push(tokens[0]);
+            return Err(ModelError::Other("out of memory".into()));
+        }
+        self.inner.forward(tokens, wanted)
+    }
+    fn truncate(&mut self, len: usize) {
+        self.inner.truncate(len)
+    }
+}
+
+#[test]
+fn a_model_failure_is_reported_and_the_next_generation_starts_clean() {
+    let target = ToyModel::new(17, VOCAB);
+    let p = prompt(17, 6, VOCAB, false);
+    let full = reference(&target, &p, 20);
+    let mut flaky = Flaky { inner: target.clone(), calls: 0, fail_at: 4 };
+    let mut gen = Generator::new(DraftLength::Fixed(0));
+    let no = AtomicBool::new(false);
+    let mut events = Vec::new();
+    let e = gen.generate(&mut flaky, None, &p, &mut cfg(20, 0), &no, &mut |e| events.push(e.clone())).unwrap_err();
+    assert_eq!(e.code(), "model_failed");
+    assert!(e.to_string().contains("out of memory"));
+    assert!(!events.iter().any(|e| matches!(e, Event::Done { .. })), "no Done after an error");
+    assert_eq!(flaky.cached_len(), 0);
+    let out = gen.generate(&mut flaky, None, &p, &mut cfg(20, 0), &no, &mut |_| {}).unwrap();
+    assert_eq!(out.tokens, full);
+}
+
+#[test]
+fn a_follow_up_turn_reuses_the_cached_prefix_and_matches_a_fresh_run() {
+    let target = ToyModel::new(18, VOCAB);
+    let p1 = prompt(18, 30, VOCAB, false);
+    let mut t = target.clone();
+    let mut gen = Generator::new(DraftLength::Fixed(3));
+    let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB);
+    let no = AtomicBool::new(false);
+    let out1 = gen.generate(&mut t, Some(&mut d), &p1, &mut cfg(15, 3), &no, &mut |_| {}).unwrap();
+    assert_eq!(out1.tokens, reference(&target, &p1, 15));
+    // The next turn: the whole conversation so far plus a user message.
+    let mut p2 = p1.clone();
+    p2.extend_from_slice(&out1.tokens);
+    p2.extend_from_slice(&[1, 2, 3, 4]);
+    let fed_before = t.fed_total;
+    let out2 = gen.generate(&mut t, Some(&mut d), &p2, &mut cfg(15, 3), &no, &mut |_| {}).unwrap();
+    assert_eq!(out2.tokens, reference(&target, &p2, 15));
+    // Fresh, the second turn would prefill all but one of its 49 prompt tokens first.
+    let mut fresh = target.clone();
+    quiet(&mut fresh, Some(&mut ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB)), &p2, &mut cfg(15, 3));
+    assert!(t.fed_total - fed_before + 40 <= fresh.fed_total, "{} vs {}", t.fed_total - fed_before, fresh.fed_total);
+    // A different conversation on the same generator is still exact.
+    let p3 = prompt(19, 12, VOCAB, false);
+    let out3 = gen.generate(&mut t, Some(&mut d), &p3, &mut cfg(15, 3), &no, &mut |_| {}).unwrap();
+    assert_eq!(out3.tokens, reference(&target, &p3, 15));
+}
+
+#[test]
+fn vocab_limit_keeps_padding_ids_out_of_the_output() {
+    let target = ToyModel::new(20, VOCAB);
+    let p = prompt(20, 6, 12, false);
+    let limited = |k: usize| GenerateConfig { vocab_limit: Some(12), ..cfg(40, k) };
+    let plain = quiet(&mut target.clone(), None, &p, &mut limited(0));
+    assert!(plain.tokens.iter().all(|&t| t < 12));
+    let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.9, 0), 12);
+    let spec = quiet(&mut target.clone(), Some(&mut d), &p, &mut limited(4));
+    assert_eq!(spec.tokens, plain.tokens);
+    assert!(spec.stats.accepted > 0);
+    // Without the limit the output does use the padding ids.
+    assert!(reference(&target, &p, 40).iter().any(|&t| t >= 12));
+}
+
+#[test]
+fn sampling_is_reproducible_per_seed_with_and_without_a_drafter() {
+    let target = ToyModel::new(21, VOCAB);
+    let p = prompt(21, 6, VOCAB, false);
+    let sampled = |seed: u64, k: usize| {
+        let mut c = GenerateConfig { sampling: SamplingParams { temperature: 0.9, top_p: 0.95, seed }, ..cfg(30, k) };
+        let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.6, 2), VOCAB);
+        quiet(&mut target.clone(), Some(&mut d), &p, &mut c).tokens
+    };
+    for k in [0, 4] {
+        assert_eq!(sampled(5, k), sampled(5, k));
+        assert_ne!(sampled(5, k), sampled(6, k));
+    }
+    // Sampling differs from greedy decoding.
+    assert_ne!(sampled(5, 0), reference(&target, &p, 30));
+}
+
+#[test]
+fn events_serialise_with_their_contract_names() {
+    let target = ToyModel::new(22, VOCAB);
+    let p = prompt(22, 6, VOCAB, false);
+    let mut events = Vec::new();
+    let mut d = NgramDrafter::new(NgramConfig::default());
+    generate(&mut target.clone(), Some(&mut d), &p, &mut cfg(5, 2), &AtomicBool::new(false), &mut |e| {
+        events.push(serde_json::to_value(e).unwrap())
+    })
+    .unwrap();
+    assert_eq!(events[0]["type"], "prefill");
+    assert_eq!(events[0]["prompt_tokens"], 6);
+    assert_eq!(events[1]["type"], "step");
+    for key in ["drafted", "accepted", "token", "drafter", "draft_ms", "verify_ms", "committed"] {
+        assert!(events[1].get(key).is_some(), "step lacks {key}");
+    }
+    let done = events.last().unwrap();
+    assert_eq!(done["type"], "done");
+    assert_eq!(done["reason"], "max_tokens");
+    let mut keys: Vec<&str> = done["stats"].as_object().unwrap().keys().map(|s| s.as_str()).collect();
+    keys.sort_unstable();
+    let mut expect = [
+        "generated",
+        "drafted",
+        "accepted",
+        "acceptance_rate",
+        "steps",
+        "mean_accepted",
+        "prefill_ms",
+        "decode_ms",
+        "tokens_per_second",
+        "drafter",
+    ];
+    expect.sort_unstable();
+    assert_eq!(keys, expect);
+    assert_eq!(done["stats"]["drafter"], "ngram");
+    assert_eq!(done["stats"]["generated"], 5);
+}
