@@ -1,0 +1,177 @@
+//! Activation rows quantized to int8, in the block formats ggml pairs with each weight type:
+//! Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1 and Q8_K for the K-quants.
+//!
+//! Each activation row is quantized once per matmul call, independently of every other row,
+//! so a row's blocks never depend on how many rows share the call. Scales are rounded to f16
+//! where ggml stores them as f16, but kept as f32 here so kernels need no conversion.
+
+use crate::qtype::{QK, QK_K};
+
+/// An int8 activation block type with its quantizer.
+pub(crate) trait ActBlock: Copy + Send + Sync {
+    /// Elements per block.
+    const LEN: usize;
+    const ZERO: Self;
+    /// Quantize `x` (exactly `LEN` values) into one block.
+    fn quantize(x: &[f32]) -> Self;
+}
+
+/// 32 int8 values with scale `d` (an f16 value): x ≈ d * q.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub(crate) struct Q8_0Act {
+    pub qs: [i8; QK],
+    pub d: f32,
+}
+
+/// As [`Q8_0Act`] plus `s` = d * sum(q) (an f16 value), which lets weight formats with an
+/// offset `m` add `m * s` instead of touching every element.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub(crate) struct Q8_1Act {
+    pub qs: [i8; QK],
+    pub d: f32,
+    pub s: f32,
+}
+
+/// 256 int8 values with an f32 scale `d` and the sums of each run of 16 values, which the
+/// K-quant kernels use to apply per-sub-block minimums and offsets in one multiply.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(32))]
+pub(crate) struct Q8KAct {
+    pub qs: [i8; QK_K],
+    pub bsums: [i16; QK_K / 16],
+    pub d: f32,
+}
+
+fn f16_round(v: f32) -> f32 {
+    half::f16::from_f32(v).to_f32()
+}
+
+/// Symmetric 8-bit quantization of one block: scale amax/127, round half away from zero
+/// (ggml's reference `roundf`). Returns the unrounded scale.
+fn quantize_amax(x: &[f32], qs: &mut [i8]) -> f32 {
+    let amax = x.iter().fold(0f32, |a, v| a.max(v.abs()));
+    let d = amax / 127.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    for (q, v) in qs.iter_mut().zip(x) {
+        *q = (v * id).round() as i8;
+    }
+    d
+}
+
+impl ActBlock for Q8_0Act {
+    const LEN: usize = QK;
+    const ZERO: Self = Q8_0Act { qs: [0; QK], d: 0.0 };
+
+    fn quantize(x: &[f32]) -> Self {
+        let mut b = Self::ZERO;
+        b.d = f16_round(quantize_amax(x, &mut b.qs));
+        b
+    }
+}
+
+impl ActBlock for Q8_1Act {
+    const LEN: usize = QK;
+    const ZERO: Self = Q8_1Act { qs: [0; QK], d: 0.0, s: 0.0 };
+
+    fn quantize(x: &[f32]) -> Self {
+        let mut b = Self::ZERO;
+        let d = quantize_amax(x, &mut b.qs);
+        let sum: i32 = b.qs.iter().map(|&q| q as i32).sum();
+        b.d = f16_round(d);
+        b.s = f16_round(d * sum as f32);
+        b
+    }
+}
+
+impl ActBlock for Q8KAct {
+    const LEN: usize = QK_K;
+    const ZERO: Self = Q8KAct { qs: [0; QK_K], bsums: [0; QK_K / 16], d: 0.0 };
+
+    /// ggml's Q8_K: the element of largest magnitude maps to exactly -127 (so d carries the
+    /// opposite sign), values round half to even, and an all-zero block has d = 0.
+    fn quantize(x: &[f32]) -> Self {
+        let mut b = Self::ZERO;
+        let (mut amax, mut max) = (0f32, 0f32);
+        for &v in x {
+            if amax < v.abs() {
+                amax = v.abs();
+                max = v;
+            }
+        }
+        if amax == 0.0 {
+            return b;
+        }
+        let iscale = -127.0 / max;
+        for (q, v) in b.qs.iter_mut().zip(x) {
+            *q = (iscale * v).round_ties_even().min(127.0) as i8;
+        }
+        for (s, run) in b.bsums.iter_mut().zip(b.qs.chunks_exact(16)) {
+            *s = run.iter().map(|&q| q as i16).sum();
+        }
+        b.d = 1.0 / iscale;
+        b
+    }
+}
+
+/// Quantize `k` rows of `cols` values (`xs.len() == k * cols`, `cols % A::LEN == 0`) into
+/// `k * cols / A::LEN` blocks, row after row.
+pub(crate) fn quantize_rows<A: ActBlock>(xs: &[f32]) -> Vec<A> {
+    debug_assert_eq!(xs.len() % A::LEN, 0);
+    xs.chunks_exact(A::LEN).map(A::quantize).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ramp(n: usize, scale: f32) -> Vec<f32> {
+        (0..n).map(|i| ((i * 37 % 101) as f32 - 50.0) * scale).collect()
+    }
+
+    #[test]
+    fn q8_0_reconstructs_within_half_a_step() {
+        let x = ramp(QK, 0.013);
+        let b = Q8_0Act::quantize(&x);
+        let amax = x.iter().fold(0f32, |a, v| a.max(v.abs()));
+        assert!(b.qs.iter().any(|&q| q.unsigned_abs() == 127));
+        for (q, v) in b.qs.iter().zip(&x) {
+            // Half a step plus the f16 rounding of d.
+            assert!((*q as f32 * b.d - v).abs() <= amax / 127.0 * 0.5 + amax * 1e-3, "{q} {v}");
+        }
+    }
+
+    #[test]
+    fn q8_1_sum_matches_its_values() {
+        let x = ramp(QK, 0.7);
+        let b = Q8_1Act::quantize(&x);
+        let sum: i32 = b.qs.iter().map(|&q| q as i32).sum();
+        assert!((b.s - b.d * sum as f32).abs() <= b.s.abs() * 2e-3 + 1e-3);
+    }
+
+    #[test]
+    fn q8k_maps_the_extreme_to_minus_127_and_sums_runs() {
+        let mut x = ramp(QK_K, 0.01);
+        x[200] = 3.0;
+        let b = Q8KAct::quantize(&x);
+        assert_eq!(b.qs[200], -127);
+        assert!(b.d < 0.0);
+        for (j, s) in b.bsums.iter().enumerate() {
+            assert_eq!(*s as i32, b.qs[16 * j..16 * j + 16].iter().map(|&q| q as i32).sum::<i32>());
+        }
+        for (q, v) in b.qs.iter().zip(&x) {
+            assert!((*q as f32 * b.d - v).abs() <= 3.0 / 127.0 * 0.5 + 1e-6);
+        }
+    }
+
+    #[test]
+    fn zero_rows_quantize_to_zero() {
+        let b = Q8KAct::quantize(&[0.0; QK_K]);
+        assert_eq!(b.d, 0.0);
+        assert!(b.qs.iter().all(|&q| q == 0));
+        let b = Q8_0Act::quantize(&[0.0; QK]);
+        assert_eq!(b.d, 0.0);
+        assert!(b.qs.iter().all(|&q| q == 0));
+    }
+}

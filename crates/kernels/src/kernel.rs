@@ -1,0 +1,104 @@
+//! The dot-product kernel for a (level, weight type) pair, chosen once per matmul call.
+
+use crate::act::{Q8KAct, Q8_0Act, Q8_1Act};
+use crate::{scalar, QType, SimdLevel};
+
+/// Dot products of one weight row with `N` activation rows.
+///
+/// Safety contract: only [`kernel`] builds these, and only for a level the CPU supports, so
+/// calling them is sound whenever `w` holds whole blocks and each activation row holds one
+/// activation block per weight block (one f32 per weight for float types).
+pub(crate) type RowsFn<A, const N: usize> = unsafe fn(&[u8], [&[A]; N]) -> [f32; N];
+
+/// A kernel in its one- to four-row forms (and eight, for wide register files); row `i` of
+/// every form is bit-identical to the one-row form on that row.
+pub(crate) struct RowDot<A: 'static> {
+    pub one: RowsFn<A, 1>,
+    pub two: RowsFn<A, 2>,
+    pub three: RowsFn<A, 3>,
+    pub four: RowsFn<A, 4>,
+    pub eight: RowsFn<A, 8>,
+}
+
+/// A kernel together with the activation format it consumes.
+pub(crate) enum Kernel {
+    Q8K(RowDot<Q8KAct>),
+    Q8_0(RowDot<Q8_0Act>),
+    Q8_1(RowDot<Q8_1Act>),
+    F32(RowDot<f32>),
+}
+
+macro_rules! pick {
+    ($variant:ident, $($f:ident)::+) => {
+        Kernel::$variant(RowDot {
+            one: $($f)::+::<1>,
+            two: $($f)::+::<2>,
+            three: $($f)::+::<3>,
+            four: $($f)::+::<4>,
+            eight: $($f)::+::<8>,
+        })
+    };
+}
+
+/// The kernel for `qtype` at `level`. Panics if the CPU does not support `level`.
+pub(crate) fn kernel(level: SimdLevel, qtype: QType) -> Kernel {
+    level.assert_supported();
+    match level {
+        SimdLevel::Scalar => scalar_kernel(qtype),
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx2 => avx2_kernel(qtype),
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx512Vnni => vnni_kernel(qtype),
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => unreachable!("x86 levels are never supported elsewhere"),
+    }
+}
+
+fn scalar_kernel(qtype: QType) -> Kernel {
+    match qtype {
+        QType::F32 => pick!(F32, scalar::dot_f32_weights),
+        QType::F16 => pick!(F32, scalar::dot_f16),
+        QType::BF16 => pick!(F32, scalar::dot_bf16),
+        QType::Q4_0 => pick!(Q8_0, scalar::dot_q4_0),
+        QType::Q5_0 => pick!(Q8_0, scalar::dot_q5_0),
+        QType::Q8_0 => pick!(Q8_0, scalar::dot_q8_0),
+        QType::Q4_1 => pick!(Q8_1, scalar::dot_q4_1),
+        QType::Q5_1 => pick!(Q8_1, scalar::dot_q5_1),
+        QType::Q4K => pick!(Q8K, scalar::dot_q4k),
+        QType::Q5K => pick!(Q8K, scalar::dot_q5k),
+        QType::Q6K => pick!(Q8K, scalar::dot_q6k),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn avx2_kernel(qtype: QType) -> Kernel {
+    use crate::avx2;
+    match qtype {
+        QType::F32 => pick!(F32, avx2::dot_f32_weights),
+        QType::F16 => pick!(F32, avx2::dot_f16),
+        QType::BF16 => pick!(F32, avx2::dot_bf16),
+        QType::Q4_0 => pick!(Q8_0, avx2::dot_q4_0),
+        QType::Q5_0 => pick!(Q8_0, avx2::dot_q5_0),
+        QType::Q8_0 => pick!(Q8_0, avx2::dot_q8_0),
+        QType::Q4_1 => pick!(Q8_1, avx2::dot_q4_1),
+        QType::Q5_1 => pick!(Q8_1, avx2::dot_q5_1),
+        QType::Q4K => pick!(Q8K, avx2::dot_q4k),
+        QType::Q5K => pick!(Q8K, avx2::dot_q5k),
+        QType::Q6K => pick!(Q8K, avx2::dot_q6k),
+    }
+}
+
+/// VNNI replaces the two-instruction int8 dot of the legacy formats; the K-quants apply
+/// their scales inside the same `pmaddwd` and gain nothing from it, so they stay AVX2.
+#[cfg(target_arch = "x86_64")]
+fn vnni_kernel(qtype: QType) -> Kernel {
+    use crate::avx2;
+    match qtype {
+        QType::Q4_0 => pick!(Q8_0, avx2::dot_q4_0_vnni),
+        QType::Q5_0 => pick!(Q8_0, avx2::dot_q5_0_vnni),
+        QType::Q8_0 => pick!(Q8_0, avx2::dot_q8_0_vnni),
+        QType::Q4_1 => pick!(Q8_1, avx2::dot_q4_1_vnni),
+        QType::Q5_1 => pick!(Q8_1, avx2::dot_q5_1_vnni),
+        _ => avx2_kernel(qtype),
+    }
+}

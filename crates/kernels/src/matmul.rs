@@ -1,0 +1,108 @@
+//! The row-exact matrix multiply: quantize each activation row once, then walk the weight
+//! rows in parallel chunks. Each weight row is decoded once per group of up to eight
+//! activation rows, and weight rows are tiled so that they come from cache for every group
+//! after the first: weights stream from memory once per call whatever the row count.
+//!
+//! Row exactness holds by construction: each output element comes from one kernel call on
+//! (weight row, activation row) whose arithmetic depends on neither the number of rows, nor
+//! the grouping, chunking or tiling, nor the thread count (a multi-row kernel repeats the
+//! one-row arithmetic for each of its rows).
+
+use rayon::prelude::*;
+
+use crate::act::{quantize_rows, Q8KAct, Q8_0Act, Q8_1Act};
+use crate::kernel::{kernel, Kernel, RowDot};
+use crate::qtype::{QK, QK_K};
+use crate::{QMatrix, SimdLevel};
+
+/// `out[i * rows + r] = dot(weight row r, xs[i * cols..(i + 1) * cols])` with `level`'s kernels.
+pub(crate) fn matmul(m: &QMatrix, level: SimdLevel, xs: &[f32], out: &mut [f32]) {
+    let (rows, cols) = (m.rows(), m.cols());
+    assert!(xs.len().is_multiple_of(cols), "matmul: {} activations are not whole rows of {cols}", xs.len());
+    let k = xs.len() / cols;
+    assert_eq!(out.len(), k * rows, "matmul: the output must hold {k} x {rows} values");
+    let kern = kernel(level, m.qtype());
+    if k == 0 || rows == 0 {
+        return;
+    }
+    let (w, rb) = (m.data(), m.row_bytes());
+    match kern {
+        Kernel::Q8K(dot) => run(w, rb, &quantize_rows::<Q8KAct>(xs), cols / QK_K, &dot, out, rows),
+        Kernel::Q8_0(dot) => run(w, rb, &quantize_rows::<Q8_0Act>(xs), cols / QK, &dot, out, rows),
+        Kernel::Q8_1(dot) => run(w, rb, &quantize_rows::<Q8_1Act>(xs), cols / QK, &dot, out, rows),
+        Kernel::F32(dot) => run(w, rb, xs, cols, &dot, out, rows),
+    }
+}
+
+/// Rows per parallel task: about eight tasks per thread, so that a core slowed by other
+/// work does not hold up the call, but at least 64 KiB of weights each, so that scheduling
+/// costs stay small next to the work.
+fn chunk_rows(rows: usize, row_bytes: usize) -> usize {
+    let balanced = rows.div_ceil(rayon::current_num_threads().max(1) * 8);
+    balanced.max((64 * 1024) / row_bytes.max(1)).max(1)
+}
+
+/// Write the results for activation rows `i..i + N` at position `j` of the task's pieces.
+fn store<const N: usize>(pieces: &mut [&mut [f32]], i: usize, j: usize, v: &[f32; N]) {
+    for (t, v) in v.iter().enumerate() {
+        pieces[i + t][j] = *v;
+    }
+}
+
+fn run<A: Sync>(w: &[u8], row_bytes: usize, acts: &[A], per_row: usize, dot: &RowDot<A>, out: &mut [f32], rows: usize) {
+    let act_rows: Vec<&[A]> = acts.chunks_exact(per_row).collect();
+    let k = act_rows.len();
+    let chunk = chunk_rows(rows, row_bytes);
+    // Task c owns out[i * rows + c * chunk ..][..chunk] for every activation row i.
+    let mut tasks: Vec<Vec<&mut [f32]>> = (0..rows.div_ceil(chunk)).map(|_| Vec::with_capacity(k)).collect();
+    for out_row in out.chunks_exact_mut(rows) {
+        for (task, piece) in tasks.iter_mut().zip(out_row.chunks_mut(chunk)) {
+            task.push(piece);
+        }
+    }
+    let groups = row_groups(k);
+    let tile = (TILE_BYTES / row_bytes).max(1);
+    tasks.into_par_iter().enumerate().for_each(|(c, mut pieces)| {
+        let (first, n) = (c * chunk, pieces[0].len());
+        for t0 in (0..n).step_by(tile) {
+            for &(i, len) in &groups {
+                for j in t0..(t0 + tile).min(n) {
+                    let r = first + j;
+                    let wrow = &w[r * row_bytes..(r + 1) * row_bytes];
+                    let a = &act_rows[i..i + len];
+                    // SAFETY (all calls): `dot` came from `kernel` (supported level); `wrow`
+                    // is whole blocks and every activation row has `per_row` blocks.
+                    match len {
+                        1 => store(&mut pieces, i, j, &unsafe { (dot.one)(wrow, [a[0]]) }),
+                        2 => store(&mut pieces, i, j, &unsafe { (dot.two)(wrow, [a[0], a[1]]) }),
+                        3 => store(&mut pieces, i, j, &unsafe { (dot.three)(wrow, [a[0], a[1], a[2]]) }),
+                        4 => store(&mut pieces, i, j, &unsafe { (dot.four)(wrow, [a[0], a[1], a[2], a[3]]) }),
+                        8 => store(&mut pieces, i, j, &unsafe { (dot.eight)(wrow, std::array::from_fn(|t| a[t])) }),
+                        _ => unreachable!("row groups hold 1 to 4 or 8 rows"),
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Weight bytes per tile. A tile of weight rows meets each group of activation rows in turn:
+/// the group (a few KiB) stays in L1 while the tile streams from L2, so memory is read once
+/// per call and L1 holds what is reused most. Sized to sit well inside a 1 MiB L2.
+const TILE_BYTES: usize = 256 * 1024;
+
+/// Activation rows `i..i + len` per kernel call: eights, then fours, then the rest.
+fn row_groups(k: usize) -> Vec<(usize, usize)> {
+    let mut groups = Vec::new();
+    let mut i = 0;
+    while k - i >= 8 {
+        groups.push((i, 8));
+        i += 8;
+    }
+    while i < k {
+        let len = (k - i).min(4);
+        groups.push((i, len));
+        i += len;
+    }
+    groups
+}

@@ -1,0 +1,110 @@
+//! A quantized weight matrix over raw GGUF bytes.
+
+use rayon::prelude::*;
+
+use crate::{formats, matmul, Bytes, KernelError, QType, SimdLevel};
+
+/// A row-major weight matrix `rows x cols` (GGUF shape `[cols, rows]`); each row is
+/// `cols / block_size` blocks of `qtype`.
+///
+/// Invariants (checked by [`QMatrix::new`]): `cols` is a positive multiple of the block
+/// size, and the bytes are exactly `rows` rows of whole blocks.
+#[derive(Clone, Debug)]
+pub struct QMatrix {
+    qtype: QType,
+    rows: usize,
+    cols: usize,
+    row_bytes: usize,
+    bytes: Bytes,
+}
+
+impl QMatrix {
+    /// A matrix over `bytes`, validated against `qtype`, `rows` and `cols`.
+    pub fn new(qtype: QType, rows: usize, cols: usize, bytes: Bytes) -> Result<QMatrix, KernelError> {
+        let row_bytes = match qtype.row_bytes(cols) {
+            Some(rb) if cols > 0 => rb,
+            _ => return Err(KernelError::BadCols { qtype, cols }),
+        };
+        let expected = rows.checked_mul(row_bytes).ok_or(KernelError::TooLarge { rows, cols })?;
+        let actual = bytes.checked_slice()?.len();
+        if actual != expected {
+            return Err(KernelError::BadLength { qtype, rows, cols, expected, actual });
+        }
+        Ok(QMatrix { qtype, rows, cols, row_bytes, bytes })
+    }
+
+    pub fn qtype(&self) -> QType {
+        self.qtype
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Bytes per row.
+    pub fn row_bytes(&self) -> usize {
+        self.row_bytes
+    }
+
+    /// Bytes of the whole matrix: what one matmul reads from memory.
+    pub fn byte_len(&self) -> usize {
+        self.rows * self.row_bytes
+    }
+
+    /// The raw blocks, row after row.
+    pub fn data(&self) -> &[u8] {
+        self.bytes.as_slice()
+    }
+
+    /// Decode row `r` into `out` (used for embedding lookup). Panics if `r >= rows` or
+    /// `out.len() != cols`.
+    pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
+        assert!(r < self.rows, "row {r} of a {}-row matrix", self.rows);
+        assert_eq!(out.len(), self.cols, "dequantize_row: the output must hold {} values", self.cols);
+        let rb = self.row_bytes;
+        formats::dequantize_row(self.qtype, &self.data()[r * rb..(r + 1) * rb], out);
+    }
+
+    /// `out[i * rows + r] = dot(weight row r, xs[i * cols..(i + 1) * cols])` for each of the
+    /// `k = xs.len() / cols` activation rows.
+    ///
+    /// Row-exact: row `i` of the result is bit-identical to a call with only that activation
+    /// row, whatever `k` and the thread count. Runs on the current rayon pool. Panics if
+    /// `xs` is not whole rows or `out.len() != k * rows`.
+    pub fn matmul(&self, xs: &[f32], out: &mut [f32]) {
+        matmul::matmul(self, SimdLevel::active(), xs, out)
+    }
+
+    /// [`QMatrix::matmul`] with an explicit kernel family (for tests and benchmarks).
+    /// Panics also if the CPU does not support `level`.
+    pub fn matmul_with(&self, level: SimdLevel, xs: &[f32], out: &mut [f32]) {
+        matmul::matmul(self, level, xs, out)
+    }
+
+    /// Re-encode this matrix as `to` (e.g. Q5_0 -> Q8_0 so a draft model gets the faster
+    /// kernels). Values pass through f32, so the result is as close to the original as
+    /// `to`'s precision allows. Encoding into the K-quant types is not supported.
+    pub fn requantize(&self, to: QType) -> Result<QMatrix, KernelError> {
+        if !formats::can_encode(to) {
+            return Err(KernelError::CannotEncode(to));
+        }
+        let rb = match to.row_bytes(self.cols) {
+            Some(rb) => rb,
+            None => return Err(KernelError::BadCols { qtype: to, cols: self.cols }),
+        };
+        let total = self.rows.checked_mul(rb).ok_or(KernelError::TooLarge { rows: self.rows, cols: self.cols })?;
+        let mut out = vec![0u8; total];
+        out.par_chunks_mut(rb).enumerate().try_for_each_init(
+            || vec![0f32; self.cols],
+            |row, (r, dst)| {
+                self.dequantize_row(r, row);
+                formats::quantize_row(to, row, dst)
+            },
+        )?;
+        QMatrix::new(to, self.rows, self.cols, Bytes::Owned(out))
+    }
+}
