@@ -5,15 +5,27 @@ pub mod error;
 pub use error::{ModelsError, Result};
 pub mod cache;
 pub mod catalog;
+pub mod config;
 pub mod detok;
 pub mod fetch;
+pub mod gguf;
 pub mod gguf_meta;
+pub mod loaded;
 pub mod pair;
 pub mod template;
 pub mod tokenizer;
+pub mod transformer;
 pub use catalog::{Catalog, CatalogModel, CatalogPair, Mirror};
 pub use detok::{token_piece, TokenStream};
 pub use fetch::{fetch, FetchProgress, Fetcher};
 pub use pair::{check_pair, PairReport};
 pub use template::{ChatMessage, ChatTemplate};
 pub use tokenizer::{SpecialTokens, TokenKind, Tokenizer};
+pub use gguf::GgufFile;
+pub use loaded::{LoadedModel, LoadedPair};
+pub use transformer::Transformer;
+
+/// The CPU kernel family in use ("avx2", "scalar", …), for reports and benchmarks.
+pub fn kernels_level() -> &'static str {
+    tandem_kernels::simd_level()
+}

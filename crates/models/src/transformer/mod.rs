@@ -1,0 +1,277 @@
+//! The decoder-only transformer forward pass on the CPU, for the `qwen2` and `llama` GGUF
+//! architectures, implementing the engine's [`Model`] trait.
+//!
+//! We own this code (rather than using candle's stock quantized models) because speculative
+//! decoding needs three things those lack: logits for every position of a call, a KV cache
+//! that can be truncated, and row exactness — every row of a k-token call computed exactly
+//! as a 1-token call would compute it. Each step here is either per-row by construction
+//! (embedding, RMS norm, rotary embedding, attention, SwiGLU) or a [`QMatrix::matmul`],
+//! which is row-exact by its own contract.
+
+mod attention;
+mod kv_cache;
+mod rope;
+
+use tandem_engine::{Logits, LogitsWanted, Model, ModelError, TokenId};
+use tandem_kernels::QMatrix;
+
+use crate::config::{Arch, ModelConfig};
+use crate::error::Result;
+use crate::gguf::GgufFile;
+use attention::{attend, AttentionShape};
+use kv_cache::LayerCache;
+use rope::Rope;
+
+struct Layer {
+    attn_norm: Vec<f32>,
+    wq: QMatrix,
+    wk: QMatrix,
+    wv: QMatrix,
+    bq: Option<Vec<f32>>,
+    bk: Option<Vec<f32>>,
+    bv: Option<Vec<f32>>,
+    wo: QMatrix,
+    ffn_norm: Vec<f32>,
+    w_gate: QMatrix,
+    w_up: QMatrix,
+    w_down: QMatrix,
+}
+
+/// A loaded model with its KV cache.
+pub struct Transformer {
+    config: ModelConfig,
+    embedding: QMatrix,
+    layers: Vec<Layer>,
+    output_norm: Vec<f32>,
+    /// The output head; for models with tied embeddings this is the embedding matrix.
+    output: QMatrix,
+    caches: Vec<LayerCache>,
+    rope: Rope,
+    max_context: usize,
+}
+
+impl Transformer {
+    /// Builds the model from an opened GGUF file. Weights stay in the file's memory map.
+    /// `max_context` caps the model's own context length (KV memory grows with use, up to it).
+    pub fn load(file: &GgufFile, max_context: Option<usize>) -> Result<Transformer> {
+        let config = ModelConfig::from_gguf(file)?;
+        let embedding = file.matrix("token_embd.weight")?;
+        let output = if file.has_tensor("output.weight") { file.matrix("output.weight")? } else { file.matrix("token_embd.weight")? };
+        let mut layers = Vec::with_capacity(config.n_layer);
+        for i in 0..config.n_layer {
+            let name = |t: &str| format!("blk.{i}.{t}");
+            let bias = |t: &str| -> Result<Option<Vec<f32>>> {
+                let n = name(t);
+                if file.has_tensor(&n) { file.vector(&n).map(Some) } else { Ok(None) }
+            };
+            layers.push(Layer {
+                attn_norm: file.vector(&name("attn_norm.weight"))?,
+                wq: file.matrix(&name("attn_q.weight"))?,
+                wk: file.matrix(&name("attn_k.weight"))?,
+                wv: file.matrix(&name("attn_v.weight"))?,
+                bq: bias("attn_q.bias")?,
+                bk: bias("attn_k.bias")?,
+                bv: bias("attn_v.bias")?,
+                wo: file.matrix(&name("attn_output.weight"))?,
+                ffn_norm: file.vector(&name("ffn_norm.weight"))?,
+                w_gate: file.matrix(&name("ffn_gate.weight"))?,
+                w_up: file.matrix(&name("ffn_up.weight"))?,
+                w_down: file.matrix(&name("ffn_down.weight"))?,
+            });
+        }
+        let model = Transformer {
+            embedding,
+            output_norm: file.vector("output_norm.weight")?,
+            output,
+            caches: (0..config.n_layer).map(|_| LayerCache::new(config.n_kv_head, config.head_dim)).collect(),
+            rope: Rope::new(config.rope_style, config.head_dim, config.rope_theta),
+            max_context: max_context.map_or(config.context_length, |m| m.min(config.context_length)),
+            layers,
+            config,
+        };
+        model.check_shapes(file)?;
+        Ok(model)
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// Bytes of weights this model reads per generated token (matrices only).
+    pub fn weight_bytes(&self) -> usize {
+        let per_layer: usize = self
+            .layers
+            .iter()
+            .map(|l| [&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down].iter().map(|m| m.byte_len()).sum::<usize>())
+            .sum();
+        per_layer + self.output.byte_len()
+    }
+
+    fn check_shapes(&self, file: &GgufFile) -> Result<()> {
+        let c = &self.config;
+        let kv = c.n_kv_head * c.head_dim;
+        let mut problems = Vec::new();
+        let expect = |problems: &mut Vec<String>, what: String, m: &QMatrix, rows: usize, cols: usize| {
+            if m.rows() != rows || m.cols() != cols {
+                problems.push(format!("{what} is {}x{}, expected {rows}x{cols}", m.rows(), m.cols()));
+            }
+        };
+        expect(&mut problems, "token_embd".into(), &self.embedding, self.output.rows(), c.n_embd);
+        expect(&mut problems, "output".into(), &self.output, self.output.rows(), c.n_embd);
+        for (i, l) in self.layers.iter().enumerate() {
+            expect(&mut problems, format!("blk.{i}.attn_q"), &l.wq, c.n_embd, c.n_embd);
+            expect(&mut problems, format!("blk.{i}.attn_k"), &l.wk, kv, c.n_embd);
+            expect(&mut problems, format!("blk.{i}.attn_v"), &l.wv, kv, c.n_embd);
+            expect(&mut problems, format!("blk.{i}.attn_output"), &l.wo, c.n_embd, c.n_embd);
+            expect(&mut problems, format!("blk.{i}.ffn_gate"), &l.w_gate, c.n_ff, c.n_embd);
+            expect(&mut problems, format!("blk.{i}.ffn_up"), &l.w_up, c.n_ff, c.n_embd);
+            expect(&mut problems, format!("blk.{i}.ffn_down"), &l.w_down, c.n_embd, c.n_ff);
+            let vec_ok = l.attn_norm.len() == c.n_embd
+                && l.ffn_norm.len() == c.n_embd
+                && l.bq.as_ref().is_none_or(|b| b.len() == c.n_embd)
+                && l.bk.as_ref().is_none_or(|b| b.len() == kv)
+                && l.bv.as_ref().is_none_or(|b| b.len() == kv);
+            if !vec_ok {
+                problems.push(format!("blk.{i} has a norm or bias of the wrong length"));
+            }
+        }
+        if self.output_norm.len() != c.n_embd {
+            problems.push("output_norm has the wrong length".into());
+        }
+        if c.arch == Arch::Qwen2 && self.layers.iter().any(|l| l.bq.is_none()) {
+            problems.push("a qwen2 model must have attention biases".into());
+        }
+        match problems.first() {
+            None => Ok(()),
+            Some(p) => Err(crate::error::ModelsError::BadFile {
+                path: file.path().display().to_string(),
+                reason: format!("tensor shapes do not match the metadata: {p}"),
+            }),
+        }
+    }
+
+    /// The forward pass proper: `tokens` at positions `cached_len()..`.
+    fn run(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> Logits {
+        let c = &self.config;
+        let (k, d) = (tokens.len(), c.n_embd);
+        let kv = c.n_kv_head * c.head_dim;
+        let first_pos = self.cached_len();
+        self.rope.ensure(first_pos + k);
+
+        let mut x = vec![0f32; k * d];
+        for (row, &t) in x.chunks_exact_mut(d).zip(tokens) {
+            self.embedding.dequantize_row(t as usize, row);
+        }
+        let shape = AttentionShape { n_head: c.n_head, n_kv_head: c.n_kv_head, head_dim: c.head_dim };
+        let mut h = vec![0f32; k * d];
+        let mut q = vec![0f32; k * d];
+        let mut kk = vec![0f32; k * kv];
+        let mut vv = vec![0f32; k * kv];
+        let mut att = vec![0f32; k * d];
+        let mut proj = vec![0f32; k * d];
+        let mut gate = vec![0f32; k * c.n_ff];
+        let mut up = vec![0f32; k * c.n_ff];
+        for (layer, cache) in self.layers.iter().zip(self.caches.iter_mut()) {
+            rms_norm(&x, &layer.attn_norm, c.rms_eps, &mut h);
+            layer.wq.matmul(&h, &mut q);
+            layer.wk.matmul(&h, &mut kk);
+            layer.wv.matmul(&h, &mut vv);
+            add_bias(&mut q, layer.bq.as_deref());
+            add_bias(&mut kk, layer.bk.as_deref());
+            add_bias(&mut vv, layer.bv.as_deref());
+            for i in 0..k {
+                self.rope.apply(&mut q[i * d..(i + 1) * d], first_pos + i);
+                self.rope.apply(&mut kk[i * kv..(i + 1) * kv], first_pos + i);
+            }
+            cache.push(&kk, &vv);
+            attend(&shape, cache, &q, first_pos, &mut att);
+            layer.wo.matmul(&att, &mut proj);
+            add_in_place(&mut x, &proj);
+
+            rms_norm(&x, &layer.ffn_norm, c.rms_eps, &mut h);
+            layer.w_gate.matmul(&h, &mut gate);
+            layer.w_up.matmul(&h, &mut up);
+            for (g, u) in gate.iter_mut().zip(&up) {
+                *g = silu(*g) * u;
+            }
+            layer.w_down.matmul(&gate, &mut proj);
+            add_in_place(&mut x, &proj);
+        }
+
+        let rows = match wanted {
+            LogitsWanted::All => 0..k,
+            LogitsWanted::Last => k - 1..k,
+        };
+        let picked = &x[rows.start * d..rows.end * d];
+        let mut normed = vec![0f32; picked.len()];
+        rms_norm(picked, &self.output_norm, c.rms_eps, &mut normed);
+        let vocab = self.output.rows();
+        let mut data = vec![0f32; rows.len() * vocab];
+        self.output.matmul(&normed, &mut data);
+        Logits { rows: rows.len(), vocab, data }
+    }
+}
+
+impl Model for Transformer {
+    fn vocab_size(&self) -> usize {
+        self.output.rows()
+    }
+
+    fn max_context(&self) -> usize {
+        self.max_context
+    }
+
+    fn cached_len(&self) -> usize {
+        self.caches[0].len()
+    }
+
+    fn forward(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> std::result::Result<Logits, ModelError> {
+        if tokens.is_empty() {
+            return Err(ModelError::Other("forward called with no tokens".into()));
+        }
+        if self.cached_len() + tokens.len() > self.max_context {
+            return Err(ModelError::ContextFull { max: self.max_context });
+        }
+        let vocab = self.embedding.rows();
+        if let Some(bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
+            return Err(ModelError::Other(format!("token id {bad} is outside the vocabulary ({vocab})")));
+        }
+        Ok(self.run(tokens, wanted))
+    }
+
+    fn truncate(&mut self, len: usize) {
+        for cache in &mut self.caches {
+            cache.truncate(len);
+        }
+    }
+}
+
+/// Per-row RMS normalisation: `out = x / sqrt(mean(x^2) + eps) * weight`.
+fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
+    let d = weight.len();
+    for (row, out_row) in x.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
+        let mean_sq = row.iter().map(|v| v * v).sum::<f32>() / d as f32;
+        let inv = 1.0 / (mean_sq + eps).sqrt();
+        for ((o, v), w) in out_row.iter_mut().zip(row).zip(weight) {
+            *o = v * inv * w;
+        }
+    }
+}
+
+fn add_bias(x: &mut [f32], bias: Option<&[f32]>) {
+    if let Some(b) = bias {
+        for row in x.chunks_exact_mut(b.len()) {
+            add_in_place(row, b);
+        }
+    }
+}
+
+fn add_in_place(x: &mut [f32], y: &[f32]) {
+    for (a, b) in x.iter_mut().zip(y) {
+        *a += b;
+    }
+}
+
+fn silu(v: f32) -> f32 {
+    v / (1.0 + (-v).exp())
+}

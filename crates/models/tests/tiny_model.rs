@@ -1,0 +1,125 @@
+//! The transformer on tiny random models written as GGUF: row exactness, KV truncation,
+//! and clear errors for damaged files.
+
+mod common;
+
+use common::{tiny_model, TinySpec};
+use tandem_engine::{LogitsWanted, Model, ModelError};
+use tandem_models::{GgufFile, ModelsError, Transformer};
+
+fn load(path: &std::path::Path) -> Transformer {
+    Transformer::load(&GgufFile::open(path).unwrap(), None).unwrap()
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Row i of a k-token call must be bit-identical to feeding the same tokens one at a time.
+fn assert_row_exact(spec: &TinySpec) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny_model(dir.path(), "m.gguf", spec);
+    let prompt: Vec<u32> = (0..13).map(|i| (i * 37 + 5) % spec.vocab as u32).collect();
+    let extra: Vec<u32> = vec![7, 300, 42, 42, 1, 250, 99, 3];
+    for k in 1..=extra.len() {
+        let mut batched = load(&path);
+        batched.forward(&prompt, LogitsWanted::Last).unwrap();
+        let all = batched.forward(&extra[..k], LogitsWanted::All).unwrap();
+        assert_eq!(all.rows, k);
+
+        let mut single = load(&path);
+        single.forward(&prompt, LogitsWanted::Last).unwrap();
+        for (i, &t) in extra[..k].iter().enumerate() {
+            let one = single.forward(&[t], LogitsWanted::All).unwrap();
+            assert_eq!(bits(one.row(0)), bits(all.row(i)), "{} k={k} row {i} differs", spec.arch);
+        }
+        assert_eq!(single.cached_len(), batched.cached_len());
+    }
+}
+
+#[test]
+fn qwen2_batched_rows_equal_single_token_rows() {
+    assert_row_exact(&TinySpec::qwen2());
+}
+
+#[test]
+fn llama_batched_rows_equal_single_token_rows() {
+    assert_row_exact(&TinySpec::llama());
+}
+
+#[test]
+fn prefill_chunking_does_not_change_logits() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = TinySpec::qwen2();
+    let path = tiny_model(dir.path(), "m.gguf", &spec);
+    let tokens: Vec<u32> = (0..40).map(|i| (i * 11 + 3) % spec.vocab as u32).collect();
+    let mut whole = load(&path);
+    let a = whole.forward(&tokens, LogitsWanted::Last).unwrap();
+    let mut chunked = load(&path);
+    chunked.forward(&tokens[..17], LogitsWanted::Last).unwrap();
+    chunked.forward(&tokens[17..30], LogitsWanted::All).unwrap();
+    let b = chunked.forward(&tokens[30..], LogitsWanted::Last).unwrap();
+    assert_eq!(bits(a.row(0)), bits(b.row(0)));
+}
+
+#[test]
+fn truncate_forgets_rejected_tokens_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = TinySpec::qwen2();
+    let path = tiny_model(dir.path(), "m.gguf", &spec);
+    let mut m = load(&path);
+    m.forward(&[1, 2, 3, 4], LogitsWanted::Last).unwrap();
+    let reference = m.forward(&[5], LogitsWanted::All).unwrap();
+    m.truncate(4);
+    assert_eq!(m.cached_len(), 4);
+    // Feed a wrong continuation, roll it back, then the right one.
+    m.forward(&[200, 201, 202], LogitsWanted::All).unwrap();
+    m.truncate(4);
+    let again = m.forward(&[5], LogitsWanted::All).unwrap();
+    assert_eq!(bits(reference.row(0)), bits(again.row(0)));
+    // And the logits really depend on the context (the test above could not pass vacuously).
+    m.truncate(2);
+    let other = m.forward(&[5], LogitsWanted::All).unwrap();
+    assert_ne!(bits(reference.row(0)), bits(other.row(0)));
+}
+
+#[test]
+fn context_limit_and_bad_ids_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = TinySpec::llama();
+    let path = tiny_model(dir.path(), "m.gguf", &spec);
+    let mut m = Transformer::load(&GgufFile::open(&path).unwrap(), Some(8)).unwrap();
+    assert_eq!(m.max_context(), 8);
+    m.forward(&[1; 6], LogitsWanted::Last).unwrap();
+    assert!(matches!(m.forward(&[1; 3], LogitsWanted::Last), Err(ModelError::ContextFull { max: 8 })));
+    assert!(matches!(m.forward(&[spec.vocab as u32], LogitsWanted::Last), Err(ModelError::Other(_))));
+}
+
+#[test]
+fn truncated_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny_model(dir.path(), "m.gguf", &TinySpec::qwen2());
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = dir.path().join("cut.gguf");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    match GgufFile::open(&cut) {
+        Err(ModelsError::BadFile { reason, .. }) => assert!(reason.contains("incomplete"), "{reason}"),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a truncated file opened"),
+    }
+    // Cut inside the header too.
+    std::fs::write(&cut, &bytes[..100]).unwrap();
+    assert!(matches!(GgufFile::open(&cut), Err(ModelsError::BadFile { .. })));
+}
+
+#[test]
+fn foreign_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.gguf");
+    std::fs::write(&path, "these are my notes, not a model\n".repeat(100)).unwrap();
+    match GgufFile::open(&path) {
+        Err(ModelsError::BadFile { reason, .. }) => assert!(reason.contains("not a readable GGUF"), "{reason}"),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a text file opened as a model"),
+    }
+}
