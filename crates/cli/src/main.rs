@@ -1,1 +1,27 @@
-fn main() {}
+//! `tandem`: the headless front end of the Tandem engine, for scripting, tests and benchmarks.
+
+mod args;
+mod bench;
+mod chat;
+mod generate;
+mod models_cmd;
+mod render;
+mod runtime;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(a) => generate::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Chat(a) => chat::run(a),
+        Command::Models(a) => models_cmd::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("tandem: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,131 @@
+//! Command-line arguments. This is a contract other tools and checks rely on: change it
+//! only by adding.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "tandem", version, about = "Speculative decoding with a draft and a target model")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Generate one answer.
+    Generate(GenerateArgs),
+    /// Compare plain and speculative decoding on a prompt set.
+    Bench(BenchArgs),
+    /// Chat in the terminal.
+    Chat(ChatArgs),
+    /// List, fetch and check models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+/// Which drafter proposes tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DrafterChoice {
+    /// Draft model and prompt lookup together, when a draft model is given; prompt lookup otherwise.
+    Auto,
+    /// The draft model only.
+    Model,
+    /// Prompt lookup (n-grams of the prompt and the answer so far); needs no draft model.
+    Ngram,
+    /// Prompt lookup when it finds a match, the draft model otherwise.
+    Hybrid,
+    /// Plain target decoding.
+    None,
+}
+
+/// The models and how to decode; shared by generate, bench and chat.
+#[derive(Args, Clone)]
+pub struct PairArgs {
+    /// Target model: catalog id or path to a GGUF file.
+    #[arg(long, default_value = "qwen2.5-coder-1.5b-instruct")]
+    pub target: String,
+    /// Draft model: catalog id or path to a GGUF file.
+    #[arg(long)]
+    pub draft: Option<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub drafter: DrafterChoice,
+    /// Fixed number of drafted tokens per step; without it the policy adapts it (and may choose plain decoding).
+    #[arg(long)]
+    pub draft_max: Option<usize>,
+    /// Upper bound for the adaptive draft length.
+    #[arg(long, default_value_t = 8)]
+    pub draft_limit: usize,
+}
+
+#[derive(Args, Clone)]
+pub struct SamplingArgs {
+    #[arg(long, default_value_t = 512)]
+    pub max_tokens: usize,
+    /// 0 means greedy decoding.
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f32,
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f32,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub pair: PairArgs,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    #[arg(long, conflicts_with = "prompt_file", required_unless_present = "prompt_file")]
+    pub prompt: Option<String>,
+    #[arg(long)]
+    pub prompt_file: Option<PathBuf>,
+    /// System prompt (the model's own default when absent).
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Print one JSON object instead of streaming text.
+    #[arg(long)]
+    pub json: bool,
+    /// Feed the prompt to the model as is, without the chat template.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub pair: PairArgs,
+    /// JSON lines with {"id", "prompt"} per line.
+    #[arg(long)]
+    pub prompts: PathBuf,
+    #[arg(long, default_value_t = 128)]
+    pub max_tokens: usize,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ChatArgs {
+    #[command(flatten)]
+    pub pair: PairArgs,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    #[arg(long)]
+    pub system: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// Show the catalog and which models are downloaded.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a catalog model into the model cache and verify its checksum.
+    Fetch { id: String },
+    /// Check whether a draft can serve a target (same vocabulary and special tokens).
+    CheckPair { draft: String, target: String },
+}

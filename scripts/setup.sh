@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what Tandem needs beyond Rust, Python and Node, and fetches models.
+#   scripts/setup.sh [MODEL_ID ...]   (default: the default pair)
+# Build outputs and models live in caches outside the clone so repeated runs are incremental:
+#   CARGO_TARGET_DIR  (default ~/.cache/tandem/target)
+#   TANDEM_MODELS_DIR (default ~/.cache/tandem/models)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+need_apt=()
+command -v cc >/dev/null || need_apt+=(build-essential)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
+echo "setup: building the tandem command (release)"
+cargo build --release -q -p tandem-cli
+
+models=("$@")
+[ ${#models[@]} -gt 0 ] || models=(qwen2.5-coder-0.5b-instruct qwen2.5-coder-1.5b-instruct)
+for id in "${models[@]}"; do
+  "$CARGO_TARGET_DIR/release/tandem" models fetch "$id"
+done

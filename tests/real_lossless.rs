@@ -1,0 +1,49 @@
+//! The promise to users, checked on the real default pair: speculative output is exactly
+//! plain target output, token for token, for every drafter, on the shipped prompt set.
+
+use tandem_engine::{DraftLength, Drafter, HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter, SamplingParams};
+use tandem_models::{GgufFile, LoadedModel, Transformer};
+use tandem_tests::{bench_prompts, chat_prompt, model_path, run, DRAFT, TARGET};
+
+const MAX_TOKENS: usize = 128;
+
+#[test]
+fn greedy_speculative_equals_plain_for_every_drafter() {
+    let mut target = LoadedModel::load_path(&model_path(TARGET), None).unwrap();
+    let vocab = tandem_engine::Model::vocab_size(&target.transformer);
+    let draft = || Transformer::load(&GgufFile::open(&model_path(DRAFT)).unwrap(), None).unwrap();
+    let mut model = ModelDrafter::new(draft(), vocab);
+    let mut ngram = NgramDrafter::new(NgramConfig::default());
+    let mut hybrid = HybridDrafter::new(NgramDrafter::new(NgramConfig::default()), ModelDrafter::new(draft(), vocab));
+    let eos = target.tokenizer.stop_ids().to_vec();
+    let greedy = SamplingParams::greedy();
+    let prompts = bench_prompts();
+    assert!(prompts.len() >= 5);
+    let (mut drafted, mut accepted) = ([0usize; 3], [0usize; 3]);
+    for p in prompts.iter().take(5) {
+        let ids = chat_prompt(&target, &p.prompt);
+        let plain = run(&mut target.transformer, None, &ids, MAX_TOKENS, DraftLength::Fixed(0), greedy, &eos);
+        assert!(plain.tokens.len() >= 32, "{}: plain answer suspiciously short", p.id);
+        let drafters: [(&mut dyn Drafter, DraftLength); 3] = [
+            (&mut model, DraftLength::Fixed(4)),
+            (&mut ngram, DraftLength::Fixed(6)),
+            (&mut hybrid, DraftLength::Auto { max: 8 }),
+        ];
+        for (i, (d, length)) in drafters.into_iter().enumerate() {
+            let kind = d.kind();
+            let spec = run(&mut target.transformer, Some(d), &ids, MAX_TOKENS, length, greedy, &eos);
+            assert_eq!(
+                target.tokenizer.decode(&spec.tokens),
+                target.tokenizer.decode(&plain.tokens),
+                "{}: {kind:?} drafter changed the text",
+                p.id
+            );
+            assert_eq!(spec.tokens, plain.tokens, "{}: {kind:?} drafter changed the tokens", p.id);
+            drafted[i] += spec.stats.drafted;
+            accepted[i] += spec.stats.accepted;
+        }
+    }
+    // The comparison is only meaningful if the target really had drafts to accept and reject.
+    assert!(accepted[0] > 200 && accepted[0] < drafted[0], "model drafter: {}/{} accepted", accepted[0], drafted[0]);
+    assert!(drafted[1] > 0, "the n-gram drafter never proposed anything");
+}
