@@ -19,11 +19,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
 fi
 
-echo "setup: building the tandem command (release)"
-cargo build --release -q -p tandem-cli
+# The test script builds with the dev profile (optimised dependencies, debug assertions
+# on) so that the tests and the fetching binary share one build.
+profile="${TANDEM_PROFILE:-release}"
+bin_dir="$CARGO_TARGET_DIR/$([ "$profile" = dev ] && echo debug || echo "$profile")"
+echo "setup: building the tandem command ($profile)"
+cargo build --profile "$profile" -q -p tandem-cli
 
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(qwen2.5-coder-0.5b-instruct qwen2.5-coder-1.5b-instruct)
 for id in "${models[@]}"; do
-  "$CARGO_TARGET_DIR/release/tandem" models fetch "$id"
+  "$bin_dir/tandem" models fetch "$id"
 done

@@ -2,7 +2,7 @@
 # Runs every test: unit, property and real-model tests across the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh qwen2.5-coder-0.5b-instruct qwen2.5-coder-1.5b-instruct smollm2-135m-instruct
+TANDEM_PROFILE=dev scripts/setup.sh qwen2.5-coder-0.5b-instruct qwen2.5-coder-1.5b-instruct smollm2-135m-instruct
 source scripts/env.sh
 # One test at a time: the real-model tests each use both cores, and running them side
 # by side only makes every one of them slower.

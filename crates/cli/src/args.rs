@@ -18,6 +18,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Compare plain and speculative decoding on a prompt set.
     Bench(BenchArgs),
+    /// Time one forward pass over k tokens (the cost of verifying k-1 drafted tokens).
+    BenchVerify(BenchVerifyArgs),
     /// Chat in the terminal.
     Chat(ChatArgs),
     /// List, fetch and check models.
@@ -105,6 +107,24 @@ pub struct BenchArgs {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct BenchVerifyArgs {
+    /// Catalog id or GGUF path.
+    #[arg(long)]
+    pub model: String,
+    /// Comma-separated numbers of tokens per forward call.
+    #[arg(long, default_value = "1,2,4,8,16")]
+    pub k: String,
+    /// Tokens already in the cache when timing starts.
+    #[arg(long, default_value_t = 128)]
+    pub position: usize,
+    /// Timed calls per k (the median is reported).
+    #[arg(long, default_value_t = 7)]
+    pub reps: usize,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]

@@ -2,6 +2,7 @@
 
 mod args;
 mod bench;
+mod bench_verify;
 mod chat;
 mod generate;
 mod models_cmd;
@@ -17,6 +18,7 @@ fn main() {
     let result = match cli.command {
         Command::Generate(a) => generate::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::BenchVerify(a) => bench_verify::run(a),
         Command::Chat(a) => chat::run(a),
         Command::Models(a) => models_cmd::run(a),
     };

@@ -85,6 +85,14 @@ pub trait Drafter: Send {
     /// What kind of drafter this is (for the policy's statistics and the UI).
     fn kind(&self) -> DrafterKind;
 
+    /// Which kind of drafter will answer the next [`Drafter::propose`] for `context`. A
+    /// hybrid answers with prompt lookup when it has a match and with its model otherwise;
+    /// the two cost and score very differently, so the policy learns them apart and asks
+    /// this before choosing a draft length.
+    fn source(&mut self, _context: &[TokenId]) -> DrafterKind {
+        self.kind()
+    }
+
     /// Guesses up to `k` tokens that follow `context` (the prompt plus every committed token).
     /// May return fewer than `k`, even none. Sampling drafters draw from `rng`.
     fn propose(

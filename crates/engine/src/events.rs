@@ -30,7 +30,7 @@ pub struct StepEvent {
     pub accepted: usize,
     /// The target's own token after the accepted prefix.
     pub token: TokenId,
-    /// Who drafted; `None` for plain steps.
+    /// Who drafted (for a hybrid, the part that answered: `ngram` or `model`); `None` for plain steps.
     pub drafter: Option<DrafterKind>,
     pub draft_ms: f64,
     pub verify_ms: f64,

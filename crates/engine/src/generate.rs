@@ -190,8 +190,10 @@ impl Generator {
             if pos >= max_ctx {
                 break StopReason::ContextFull;
             }
+            // Who will draft decides how much drafting is worth (prompt lookup is free).
+            let source = drafter.as_mut().map(|d| d.source(&seq));
             // Draft no more than can be output, nor than fits the context with `last`.
-            let k = self.policy.next_k(kind).min(cfg.max_tokens - out.len() - 1).min(max_ctx - pos - 1);
+            let k = self.policy.next_k(source).min(cfg.max_tokens - out.len() - 1).min(max_ctx - pos - 1);
             let draft_started = Instant::now();
             let proposal = match drafter.as_mut() {
                 Some(d) if k > 0 => d.propose(&seq, k, &cfg.sampling, &mut rng)?,
@@ -225,7 +227,7 @@ impl Generator {
             totals.drafted += n;
             totals.accepted += verdict.accepted;
             self.policy.observe(&StepTiming {
-                drafter: kind.filter(|_| k > 0),
+                drafter: source.filter(|_| k > 0),
                 requested: k,
                 drafted: n,
                 accepted: verdict.accepted,
@@ -237,7 +239,7 @@ impl Generator {
                 drafted: proposal.tokens,
                 accepted: verdict.accepted,
                 token: verdict.next,
-                drafter: kind.filter(|_| n > 0),
+                drafter: source.filter(|_| n > 0),
                 draft_ms,
                 verify_ms,
                 committed: committed.tokens,

@@ -121,9 +121,11 @@ fn hybrid_uses_the_lookup_when_it_matches_and_the_model_otherwise() {
     let got = hybrid.propose(&fresh, 3, &sampling, &mut Rng::new(1)).unwrap();
     assert_eq!(got, expect);
     assert!(got.dists.is_some());
+    assert_eq!(hybrid.source(&fresh), DrafterKind::Model, "the policy is told the model will answer");
     // "2 3 4" occurred before: the lookup's continuation, deterministic even when sampling.
     let mut repeated = fresh.clone();
     repeated.extend([2, 3, 4]);
     let got = hybrid.propose(&repeated, 3, &sampling, &mut Rng::new(1)).unwrap();
     assert_eq!(got, Proposal { tokens: vec![5, 6, 7], dists: None });
+    assert_eq!(hybrid.source(&repeated), DrafterKind::Ngram, "the policy is told the lookup will answer");
 }

@@ -25,6 +25,14 @@ impl<D: Drafter> Drafter for HybridDrafter<D> {
         DrafterKind::Hybrid
     }
 
+    fn source(&mut self, context: &[TokenId]) -> DrafterKind {
+        if self.ngram.has_match(context) {
+            DrafterKind::Ngram
+        } else {
+            self.fallback.source(context)
+        }
+    }
+
     fn propose(
         &mut self,
         context: &[TokenId],

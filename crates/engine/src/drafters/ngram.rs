@@ -99,6 +99,12 @@ impl NgramDrafter {
         }
     }
 
+    /// Whether a proposal for `context` would find an earlier match.
+    pub fn has_match(&mut self, context: &[TokenId]) -> bool {
+        self.sync(context);
+        self.find().is_some()
+    }
+
     /// Where the continuation of the best earlier match starts, if there is one.
     fn find(&self) -> Option<usize> {
         let len = self.tokens.len();
