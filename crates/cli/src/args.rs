@@ -72,6 +72,9 @@ pub struct SamplingArgs {
     pub top_p: f32,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// End the answer where this text appears (repeatable); the text itself is not kept.
+    #[arg(long = "stop")]
+    pub stop: Vec<String>,
 }
 
 #[derive(Args)]

@@ -37,7 +37,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if rt.drafter_name() == "none" {
         bail!("bench compares plain with speculative decoding: choose a drafter other than none");
     }
-    let sampling = SamplingArgs { max_tokens: args.max_tokens, temperature: 0.0, top_p: 1.0, seed: 0 };
+    let sampling = SamplingArgs { max_tokens: args.max_tokens, temperature: 0.0, top_p: 1.0, seed: 0, stop: Vec::new() };
     // Page the weights in and settle the thread pool before anything is timed.
     let warm = rt.chat_prompt(&[ChatMessage::user("Say hello.")])?;
     let short = SamplingArgs { max_tokens: 4, ..sampling.clone() };

@@ -8,7 +8,7 @@ use tandem_engine::{
     DraftLength, Drafter, Event, GenerateConfig, Generator, HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter,
     Output, SamplingParams, TokenId,
 };
-use tandem_models::{ChatMessage, ChatTemplate, LoadedPair, Tokenizer, Transformer};
+use tandem_models::{ChatMessage, ChatTemplate, LoadedPair, StopStrings, Tokenizer, Transformer};
 
 use crate::args::{DrafterChoice, PairArgs, SamplingArgs};
 
@@ -85,7 +85,10 @@ impl Runtime {
             sampling: SamplingParams { temperature: sampling.temperature, top_p: sampling.top_p, seed: sampling.seed },
             draft_length: self.draft_length,
             eos: tokenizer.stop_ids().to_vec(),
-            stop: None,
+            stop: (!sampling.stop.is_empty()).then(|| {
+                let mut stops = StopStrings::new(self.tokenizer.clone(), &sampling.stop);
+                Box::new(move |ids: &[TokenId]| stops.check(ids)) as tandem_engine::StopCheck
+            }),
             vocab_limit: Some(tokenizer.vocab_size()),
         };
         let cancel = AtomicBool::new(false);
