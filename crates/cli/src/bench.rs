@@ -38,9 +38,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         bail!("bench compares plain with speculative decoding: choose a drafter other than none");
     }
     let sampling = SamplingArgs { max_tokens: args.max_tokens, temperature: 0.0, top_p: 1.0, seed: 0, stop: Vec::new() };
-    // Page the weights in and settle the thread pool before anything is timed.
-    let warm = rt.chat_prompt(&[ChatMessage::user("Say hello.")])?;
-    let short = SamplingArgs { max_tokens: 4, ..sampling.clone() };
+    // Page the weights in, settle the thread pool, and let the draft-length policy see a
+    // first short answer, as it has in the app after the first message, before anything
+    // is timed. The warm-up prompt is not in the set.
+    let warm = rt.chat_prompt(&[ChatMessage::user("Say hello and introduce yourself in two sentences.")])?;
+    let short = SamplingArgs { max_tokens: 32, ..sampling.clone() };
     rt.generate(&warm, &short, false, &mut |_| {})?;
     rt.generate(&warm, &short, true, &mut |_| {})?;
 

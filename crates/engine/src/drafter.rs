@@ -93,6 +93,14 @@ pub trait Drafter: Send {
         self.kind()
     }
 
+    /// How many tokens of `context` the drafter would have to process before it can
+    /// propose (a draft model that sat out plain steps must catch up on them first). The
+    /// policy does not start a trial of a drafter whose catch-up would cost more than the
+    /// trial could tell it.
+    fn backlog(&mut self, _context: &[TokenId]) -> usize {
+        0
+    }
+
     /// Guesses up to `k` tokens that follow `context` (the prompt plus every committed token).
     /// May return fewer than `k`, even none. Sampling drafters draw from `rng`.
     fn propose(

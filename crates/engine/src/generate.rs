@@ -191,9 +191,12 @@ impl Generator {
                 break StopReason::ContextFull;
             }
             // Who will draft decides how much drafting is worth (prompt lookup is free).
-            let source = drafter.as_mut().map(|d| d.source(&seq));
+            let (source, backlog) = match drafter.as_mut() {
+                Some(d) => (Some(d.source(&seq)), d.backlog(&seq)),
+                None => (None, 0),
+            };
             // Draft no more than can be output, nor than fits the context with `last`.
-            let k = self.policy.next_k(source).min(cfg.max_tokens - out.len() - 1).min(max_ctx - pos - 1);
+            let k = self.policy.next_k(source, backlog).min(cfg.max_tokens - out.len() - 1).min(max_ctx - pos - 1);
             let draft_started = Instant::now();
             let proposal = match drafter.as_mut() {
                 Some(d) if k > 0 => d.propose(&seq, k, &cfg.sampling, &mut rng)?,

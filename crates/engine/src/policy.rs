@@ -58,6 +58,11 @@ const PROBE_K: usize = 3;
 /// Plain steps before the first probe, and the most between two probes.
 const PROBE_BASE: usize = 16;
 const PROBE_MAX: usize = 1024;
+/// A drafter that would first have to catch up on more tokens than this is not tried
+/// out (explored or probed): a draft model that sat out a plain stretch needs a forward
+/// over all of it, which costs more than the trial could win. Trials then happen where
+/// catching up is cheap, such as the start of the next answer.
+const MAX_TRIAL_BACKLOG: usize = 4;
 /// Smallest EMA weight in steady state (a horizon of about ten steps).
 const EMA_WEIGHT: f64 = 0.1;
 /// Weight of a probe's observations: after a plain stretch they are the only fresh data,
@@ -66,7 +71,9 @@ const PROBE_WEIGHT: f64 = 0.5;
 /// Per-position acceptance is trusted once it has this many observations.
 const MIN_POSITION_OBS: u32 = 4;
 /// Assumed relative cost of each extra verified token until two lengths have been measured.
-const PRIOR_SLOPE: f64 = 0.1;
+/// On a CPU each extra token costs a quarter to a third of a one-token call (measured with
+/// `tandem bench-verify`); a cheaper guess makes the first answer speculate where it loses.
+const PRIOR_SLOPE: f64 = 0.3;
 /// A per-length verify timing is used directly once it has this many observations;
 /// otherwise the linear fit over all lengths fills in.
 const MIN_COST_OBS: u32 = 3;
@@ -190,8 +197,11 @@ impl Policy {
         Some(expected / cost)
     }
 
-    /// The number of tokens to draft for the next step with `drafter` (`None`: no drafter).
-    pub fn next_k(&mut self, drafter: Option<DrafterKind>) -> usize {
+    /// The number of tokens to draft for the next step with `drafter` (`None`: no drafter),
+    /// which must first process `backlog` tokens it has not seen (see [`Drafter::backlog`]).
+    ///
+    /// [`Drafter::backlog`]: crate::Drafter::backlog
+    pub fn next_k(&mut self, drafter: Option<DrafterKind>, backlog: usize) -> usize {
         let Some(kind) = drafter else { return 0 };
         let max = match self.length {
             DraftLength::Fixed(k) => return k,
@@ -199,8 +209,8 @@ impl Policy {
         };
         let stats = &self.drafters[kind.index()];
         let (Some(plain), true) = (self.rate(stats, 0), stats.alpha.count > 0) else {
-            // Nothing known yet: explore.
-            return INITIAL_K.min(max);
+            // Nothing known yet: explore, where that is cheap.
+            return if backlog <= MAX_TRIAL_BACKLOG { INITIAL_K.min(max) } else { 0 };
         };
         let mut best = (0, plain);
         for k in 1..=max {
@@ -221,7 +231,7 @@ impl Policy {
             self.probe_every = (self.probe_every * 2).min(PROBE_MAX);
         }
         self.plain_run += 1;
-        if self.plain_run > self.probe_every && max > 0 {
+        if self.plain_run > self.probe_every && max > 0 && backlog <= MAX_TRIAL_BACKLOG {
             self.plain_run = 0;
             self.probing = true;
             return best.0.clamp(1, PROBE_K.min(max));
@@ -273,7 +283,7 @@ mod tests {
         let mut rng = Rng::new(seed);
         let mut run = Run::default();
         for step in 0..steps {
-            let k = policy.next_k(Some(DrafterKind::Model));
+            let k = policy.next_k(Some(DrafterKind::Model), 0);
             let mut accepted = 0;
             while accepted < k && rng.next_f64() < (world.alpha)(step) {
                 accepted += 1;
@@ -340,16 +350,34 @@ mod tests {
     }
 
     #[test]
+    fn trials_wait_until_catching_up_is_cheap() {
+        let mut p = Policy::new(DraftLength::Auto { max: 6 });
+        assert_eq!(p.next_k(Some(DrafterKind::Model), 50), 0, "no exploration behind a long backlog");
+        assert_eq!(p.next_k(Some(DrafterKind::Model), 1), INITIAL_K);
+        // Teach it that speculation does not pay, then run past the probe interval.
+        let world = World { alpha: &|_| 0.2, draft: 30.0, verify: &|n| 50.0 + 20.0 * n as f64 };
+        simulate(&mut p, &world, 200, 5);
+        let mut probes_behind_backlog = 0;
+        for _ in 0..4 * PROBE_MAX {
+            if p.next_k(Some(DrafterKind::Model), 40) > 0 {
+                probes_behind_backlog += 1;
+            }
+        }
+        assert_eq!(probes_behind_backlog, 0, "a probe never starts behind a long backlog");
+        assert!(p.next_k(Some(DrafterKind::Model), 0) > 0, "the overdue probe runs once catching up is cheap");
+    }
+
+    #[test]
     fn fixed_length_and_no_drafter_are_obeyed() {
         let mut p = Policy::new(DraftLength::Fixed(5));
-        assert_eq!(p.next_k(Some(DrafterKind::Ngram)), 5);
-        assert_eq!(p.next_k(None), 0);
+        assert_eq!(p.next_k(Some(DrafterKind::Ngram), 0), 5);
+        assert_eq!(p.next_k(None, 0), 0);
         let mut p = Policy::new(DraftLength::Auto { max: 0 });
         for _ in 0..100 {
-            assert_eq!(p.next_k(Some(DrafterKind::Model)), 0);
+            assert_eq!(p.next_k(Some(DrafterKind::Model), 0), 0);
         }
         let mut p = Policy::new(DraftLength::Auto { max: 2 });
-        assert_eq!(p.next_k(Some(DrafterKind::Model)), 2, "exploration stays within max");
+        assert_eq!(p.next_k(Some(DrafterKind::Model), 0), 2, "exploration stays within max");
     }
 
     #[test]
@@ -358,7 +386,7 @@ mod tests {
         assert_eq!(v.estimate(1), None);
         v.observe(1, 40.0, EMA_WEIGHT);
         // One length known: the prior slope extrapolates.
-        assert!((v.estimate(3).unwrap() - 40.0 * 1.2).abs() < 1e-9);
+        assert!((v.estimate(3).unwrap() - 40.0 * (1.0 + 2.0 * PRIOR_SLOPE)).abs() < 1e-9);
         v.observe(5, 60.0, EMA_WEIGHT);
         assert!((v.estimate(3).unwrap() - 50.0).abs() < 1e-9);
         assert!((v.estimate(9).unwrap() - 80.0).abs() < 1e-9);

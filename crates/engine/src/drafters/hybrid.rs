@@ -25,6 +25,14 @@ impl<D: Drafter> Drafter for HybridDrafter<D> {
         DrafterKind::Hybrid
     }
 
+    fn backlog(&mut self, context: &[TokenId]) -> usize {
+        if self.ngram.has_match(context) {
+            0
+        } else {
+            self.fallback.backlog(context)
+        }
+    }
+
     fn source(&mut self, context: &[TokenId]) -> DrafterKind {
         if self.ngram.has_match(context) {
             DrafterKind::Ngram

@@ -73,6 +73,14 @@ impl<M: Model> ModelDrafter<M> {
         }
     }
 
+    /// Tokens of `context` not yet in the cache.
+    fn missing(&self, context: &[TokenId]) -> usize {
+        if self.model.cached_len() != self.fed.len() {
+            return context.len();
+        }
+        context.len() - common_prefix(&self.fed, context)
+    }
+
     fn reset(&mut self) {
         self.model.truncate(0);
         self.fed.clear();
@@ -83,6 +91,10 @@ impl<M: Model> ModelDrafter<M> {
 impl<M: Model> Drafter for ModelDrafter<M> {
     fn kind(&self) -> DrafterKind {
         DrafterKind::Model
+    }
+
+    fn backlog(&mut self, context: &[TokenId]) -> usize {
+        self.missing(context)
     }
 
     fn propose(
