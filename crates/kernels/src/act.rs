@@ -105,7 +105,7 @@ impl ActBlock for Q8KAct {
         }
         let iscale = -127.0 / max;
         for (q, v) in b.qs.iter_mut().zip(x) {
-            *q = (iscale * v).round_ties_even().min(127.0) as i8;
+            *q = round_half_even(iscale * v).min(127.0) as i8;
         }
         for (s, run) in b.bsums.iter_mut().zip(b.qs.chunks_exact(16)) {
             *s = run.iter().map(|&q| q as i16).sum();
@@ -113,6 +113,19 @@ impl ActBlock for Q8KAct {
         b.d = 1.0 / iscale;
         b
     }
+}
+
+/// `v` rounded to the nearest integer, ties to even: equal to `round_ties_even` for
+/// |v| < 2^22 and for infinities (a negative value that rounds to zero gives +0.0 rather than
+/// -0.0, the same integer), and NaN for NaN; the range covers the scaled activations (|v| ≤ 127
+/// up to one rounding). Adding 1.5 * 2^23 leaves no fraction bits, so the f32 addition
+/// rounds (to nearest even, Rust's fixed float environment) and the subtraction is exact.
+/// Baseline x86-64 has no rounding instruction, so `round_ties_even` costs a libm call per
+/// element; this is two additions and vectorizes.
+#[inline(always)]
+fn round_half_even(v: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
+    (v + MAGIC) - MAGIC
 }
 
 /// Quantize `k` rows of `cols` values (`xs.len() == k * cols`, `cols % A::LEN == 0`) into
@@ -163,6 +176,19 @@ mod tests {
         for (q, v) in b.qs.iter().zip(&x) {
             assert!((*q as f32 * b.d - v).abs() <= 3.0 / 127.0 * 0.5 + 1e-6);
         }
+    }
+
+    #[test]
+    fn inline_rounding_equals_round_ties_even() {
+        let ties = [0.5f32, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, -126.5, 127.5, -127.5, 0.49999997, -0.0];
+        let sweep = (0..0x4A80_0000u32).step_by(997).map(f32::from_bits);
+        for v in ties.into_iter().chain(sweep.flat_map(|v| [v, -v])) {
+            assert_eq!(round_half_even(v), v.round_ties_even(), "{v}");
+        }
+        for v in [f32::INFINITY, f32::NEG_INFINITY] {
+            assert_eq!(round_half_even(v), v);
+        }
+        assert!(round_half_even(f32::NAN).is_nan());
     }
 
     #[test]

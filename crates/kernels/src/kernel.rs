@@ -88,8 +88,9 @@ fn avx2_kernel(qtype: QType) -> Kernel {
     }
 }
 
-/// VNNI replaces the two-instruction int8 dot of the legacy formats; the K-quants apply
-/// their scales inside the same `pmaddwd` and gain nothing from it, so they stay AVX2.
+/// VNNI replaces the two-instruction int8 dot of the legacy formats; for Q4_K and Q6_K it
+/// sums runs of four products (`vpdpbusd`) and applies the sub-block scales with one
+/// multiply-accumulate (`vpdpwssd`) on 512-bit registers. Q5_K stays AVX2.
 #[cfg(target_arch = "x86_64")]
 fn vnni_kernel(qtype: QType) -> Kernel {
     use crate::avx2;
@@ -99,6 +100,8 @@ fn vnni_kernel(qtype: QType) -> Kernel {
         QType::Q8_0 => pick!(Q8_0, avx2::dot_q8_0_vnni),
         QType::Q4_1 => pick!(Q8_1, avx2::dot_q4_1_vnni),
         QType::Q5_1 => pick!(Q8_1, avx2::dot_q5_1_vnni),
+        QType::Q4K => pick!(Q8K, avx2::dot_q4k_vnni),
+        QType::Q6K => pick!(Q8K, avx2::dot_q6k_vnni),
         _ => avx2_kernel(qtype),
     }
 }

@@ -1,5 +1,5 @@
-//! x86-64 kernels for CPUs with AVX2, FMA and F16C (and, for the legacy int8 dots, an
-//! AVX-512 VNNI variant). Entry points carry `#[target_feature]` and are only handed out by
+//! x86-64 kernels for CPUs with AVX2, FMA and F16C (and, for the legacy int8 dots, Q4_K and
+//! Q6_K, an AVX-512 VNNI variant). Entry points carry `#[target_feature]` and are only handed out by
 //! [`crate::kernel`] after run-time detection; everything they call is `#[inline(always)]`
 //! so it is compiled with the entry point's features.
 //!
@@ -9,10 +9,12 @@
 
 mod float;
 mod kquants;
+mod kquants_vnni;
 mod legacy;
 
 pub(crate) use float::{axpy_f32, dot_bf16, dot_f16, dot_f32, dot_f32_weights};
 pub(crate) use kquants::{dot_q4k, dot_q5k, dot_q6k};
+pub(crate) use kquants_vnni::{dot_q4k_vnni, dot_q6k_vnni};
 pub(crate) use legacy::*;
 
 use std::arch::x86_64::*;

@@ -33,20 +33,25 @@ pub(crate) mod at {
 
 /// The eight 6-bit scales and eight 6-bit mins of a Q4_K/Q5_K block from its 12 packed
 /// bytes: sub-blocks 0..4 keep their values in the low 6 bits of bytes 0..4 (scales) and
-/// 4..8 (mins); sub-blocks 4..8 take their low 4 bits from bytes 8..12 and their top 2 bits
-/// from the spare top bits of bytes 0..8.
+/// 4..8 (mins); sub-blocks 4..8 take their low 4 bits from bytes 8..12 (low nibbles for
+/// scales, high for mins) and their top 2 bits from the spare top bits of bytes 0..4
+/// (scales) and 4..8 (mins).
+///
+/// Kernels call this once per weight block, so it works on the three little-endian words at
+/// once (byte-wise masks keep every shift from mixing bytes) and always inlines.
+#[inline(always)]
 pub(crate) fn unpack_scales_mins(q: &[u8]) -> ([u8; 8], [u8; 8]) {
-    let mut sc = [0u8; 8];
-    let mut mn = [0u8; 8];
-    for j in 0..4 {
-        sc[j] = q[j] & 63;
-        mn[j] = q[j + 4] & 63;
-    }
-    for j in 4..8 {
-        sc[j] = (q[j + 4] & 0x0F) | (q[j - 4] >> 6) << 4;
-        mn[j] = (q[j + 4] >> 4) | (q[j] >> 6) << 4;
-    }
-    (sc, mn)
+    const LOW6: u32 = 0x3F3F_3F3F;
+    const LOW4: u32 = 0x0F0F_0F0F;
+    const TOP2: u32 = 0x0303_0303;
+    let q: &[u8; 12] = q.try_into().expect("12 packed scale bytes");
+    let word = |i: usize| u32::from_le_bytes([q[4 * i], q[4 * i + 1], q[4 * i + 2], q[4 * i + 3]]);
+    let (a, b, c) = (word(0), word(1), word(2));
+    let sc_hi = (c & LOW4) | ((a >> 6) & TOP2) << 4;
+    let mn_hi = ((c >> 4) & LOW4) | ((b >> 6) & TOP2) << 4;
+    let sc = (a & LOW6) as u64 | (sc_hi as u64) << 32;
+    let mn = (b & LOW6) as u64 | (mn_hi as u64) << 32;
+    (sc.to_le_bytes(), mn.to_le_bytes())
 }
 
 pub(super) fn dequantize_q4k(b: &[u8], y: &mut [f32]) {
@@ -102,6 +107,41 @@ pub(super) fn dequantize_q6k(b: &[u8], y: &mut [f32]) {
             for (g, q) in q.into_iter().enumerate() {
                 y[l + 32 * g] = d * (sc[s + 2 * g] as i8) as f32 * (q as i32 - 32) as f32;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The layout read one sub-block at a time, as documented.
+    fn unpack_bytewise(q: &[u8; 12]) -> ([u8; 8], [u8; 8]) {
+        let (mut sc, mut mn) = ([0u8; 8], [0u8; 8]);
+        for j in 0..4 {
+            sc[j] = q[j] & 63;
+            mn[j] = q[j + 4] & 63;
+        }
+        for j in 4..8 {
+            sc[j] = (q[j + 4] & 0x0F) | (q[j - 4] >> 6) << 4;
+            mn[j] = (q[j + 4] >> 4) | (q[j] >> 6) << 4;
+        }
+        (sc, mn)
+    }
+
+    #[test]
+    fn word_wise_unpacking_matches_the_bytewise_layout() {
+        let mut state = 0x9E37_79B9u32;
+        for n in 0..4096 {
+            let mut q = [0u8; 12];
+            for b in q.iter_mut() {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                *b = (state >> 24) as u8;
+            }
+            if n < 2 {
+                q = [[0x00; 12], [0xFF; 12]][n];
+            }
+            assert_eq!(unpack_scales_mins(&q), unpack_bytewise(&q), "{q:?}");
         }
     }
 }
