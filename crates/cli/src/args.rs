@@ -25,6 +25,9 @@ pub enum Command {
     /// List, fetch and check models.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Browse, search, export and import the chat history (`--db PATH`).
+    #[command(subcommand)]
+    History(crate::history_cmd::HistoryCommand),
 }
 
 /// Which drafter proposes tokens.
@@ -96,6 +99,13 @@ pub struct GenerateArgs {
     /// Feed the prompt to the model as is, without the chat template.
     #[arg(long)]
     pub raw: bool,
+    /// Save the exchange (prompt, answer, stats, speculation trace) in this history database.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// With --db: the id of the conversation to continue (its messages are sent as the
+    /// chat history), or `new` (the default).
+    #[arg(long, requires = "db", conflicts_with = "raw")]
+    pub conversation: Option<String>,
 }
 
 #[derive(Args)]

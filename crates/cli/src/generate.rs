@@ -6,6 +6,7 @@ use tandem_engine::{Event, Output, StepEvent};
 use tandem_models::{token_piece, ChatMessage, TokenStream, Tokenizer};
 
 use crate::args::GenerateArgs;
+use crate::history_record::Recording;
 use crate::render::{Origin, Painter};
 use crate::runtime::Runtime;
 
@@ -15,22 +16,30 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         (None, Some(f)) => std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
         (None, None) => unreachable!("clap requires one of --prompt and --prompt-file"),
     };
+    let mut history = args.db.as_deref().map(|db| Recording::open(db, args.conversation.as_deref())).transpose()?;
     let mut rt = Runtime::load(&args.pair)?;
     let prompt = if args.raw {
         rt.raw_prompt(&prompt_text)?
     } else {
-        let mut messages = Vec::new();
+        let mut messages = history.as_ref().map(|h| h.chat_history().to_vec()).unwrap_or_default();
         if let Some(s) = &args.system {
             messages.push(ChatMessage::system(s.clone()));
         }
-        messages.push(ChatMessage::user(prompt_text));
+        messages.push(ChatMessage::user(prompt_text.clone()));
         rt.chat_prompt(&messages)?
     };
     let speculate = rt.drafter_name() != "none";
+    if let Some(h) = &mut history {
+        h.begin(&args, &prompt_text, rt.drafter_name(), rt.tokenizer.clone())?;
+    }
     if args.json {
-        let out = rt.generate(&prompt, &args.sampling, speculate, &mut |_| {})?;
+        let out = rt.generate(&prompt, &args.sampling, speculate, &mut |e: &Event| {
+            if let Some(h) = &mut history {
+                h.on_event(e);
+            }
+        })?;
         println!("{}", output_json(&out, &rt.tokenizer));
-        return Ok(());
+        return history.map_or(Ok(()), Recording::finish);
     }
     let mut painter = Painter::stdout();
     if let Some(legend) = painter.legend() {
@@ -41,6 +50,9 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     let out = rt.generate(&prompt, &args.sampling, speculate, &mut |e: &Event| {
         if let Event::Step(step) = e {
             paint_step(&mut painter, &mut stream, &tokenizer, step);
+        }
+        if let Some(h) = &mut history {
+            h.on_event(e);
         }
     })?;
     painter.paint(&stream.flush(), Origin::Target);
@@ -56,7 +68,7 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         s.acceptance_rate * 100.0,
         out.reason
     );
-    Ok(())
+    history.map_or(Ok(()), Recording::finish)
 }
 
 /// Paints one step: the accepted guesses, the rejected ones right after them, then the

@@ -5,6 +5,8 @@ mod bench;
 mod bench_verify;
 mod chat;
 mod generate;
+mod history_cmd;
+mod history_record;
 mod models_cmd;
 mod render;
 mod runtime;
@@ -21,6 +23,7 @@ fn main() {
         Command::BenchVerify(a) => bench_verify::run(a),
         Command::Chat(a) => chat::run(a),
         Command::Models(a) => models_cmd::run(a),
+        Command::History(a) => history_cmd::run(a),
     };
     if let Err(e) = result {
         eprintln!("tandem: {e:#}");
