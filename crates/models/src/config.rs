@@ -39,8 +39,9 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     pub fn from_gguf(file: &GgufFile) -> Result<ModelConfig> {
+        let meta = file.meta();
         let arch_name = file.architecture()?;
-        let (arch, rope_style) = match arch_name.as_str() {
+        let (arch, rope_style) = match arch_name {
             "qwen2" => (Arch::Qwen2, RopeStyle::Neox),
             "llama" => (Arch::Llama, RopeStyle::Interleaved),
             other => {
@@ -51,22 +52,22 @@ impl ModelConfig {
             }
         };
         let key = |k: &str| format!("{arch_name}.{k}");
-        let n_embd = file.require_usize(&key("embedding_length"))?;
-        let n_head = file.require_usize(&key("attention.head_count"))?;
-        let n_kv_head = file.optional_usize(&key("attention.head_count_kv"))?.unwrap_or(n_head);
-        let head_dim = file.optional_usize(&key("attention.key_length"))?.unwrap_or(n_embd / n_head.max(1));
+        let n_embd = meta.usize(&key("embedding_length"))?;
+        let n_head = meta.usize(&key("attention.head_count"))?;
+        let n_kv_head = meta.opt_usize(&key("attention.head_count_kv"))?.unwrap_or(n_head);
+        let head_dim = meta.opt_usize(&key("attention.key_length"))?.unwrap_or(n_embd / n_head.max(1));
         let config = ModelConfig {
             arch,
-            n_layer: file.require_usize(&key("block_count"))?,
+            n_layer: meta.usize(&key("block_count"))?,
             n_embd,
-            n_ff: file.require_usize(&key("feed_forward_length"))?,
+            n_ff: meta.usize(&key("feed_forward_length"))?,
             n_head,
             n_kv_head,
             head_dim,
-            rope_theta: file.optional_f32(&key("rope.freq_base"))?.unwrap_or(10_000.0),
+            rope_theta: meta.opt_f32(&key("rope.freq_base"))?.unwrap_or(10_000.0),
             rope_style,
-            rms_eps: file.optional_f32(&key("attention.layer_norm_rms_epsilon"))?.unwrap_or(1e-6),
-            context_length: file.optional_usize(&key("context_length"))?.unwrap_or(4096),
+            rms_eps: meta.opt_f32(&key("attention.layer_norm_rms_epsilon"))?.unwrap_or(1e-6),
+            context_length: meta.opt_usize(&key("context_length"))?.unwrap_or(4096),
         };
         config.validate(file)?;
         Ok(config)

@@ -6,12 +6,13 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use candle_core::quantized::gguf_file::{Content, TensorInfo, Value};
+use candle_core::quantized::gguf_file::{Content, TensorInfo};
 use candle_core::quantized::GgmlDType;
 use memmap2::Mmap;
 use tandem_kernels::{Bytes, QMatrix, QType};
 
 use crate::error::{ModelsError, Result};
+use crate::gguf_meta::Meta;
 
 /// The memory map, shareable with the kernels' [`Bytes::Shared`].
 struct MappedFile(Mmap);
@@ -28,6 +29,8 @@ impl AsRef<[u8]> for MappedFile {
 /// truncated download is rejected at open time rather than crashing mid-answer.
 pub struct GgufFile {
     path: PathBuf,
+    /// The path as shown in messages.
+    source: String,
     content: Content,
     map: Arc<MappedFile>,
 }
@@ -67,7 +70,7 @@ impl GgufFile {
         // SAFETY: the map is read-only; a model file being rewritten underneath a running
         // app is outside what we protect against (downloads write to a temporary name).
         let map = unsafe { Mmap::map(&file) }.map_err(|e| bad(format!("cannot map the file ({e})")))?;
-        Ok(GgufFile { path: path.to_path_buf(), content, map: Arc::new(MappedFile(map)) })
+        Ok(GgufFile { path: path.to_path_buf(), source: shown, content, map: Arc::new(MappedFile(map)) })
     }
 
     pub fn path(&self) -> &Path {
@@ -79,50 +82,14 @@ impl GgufFile {
         &self.content
     }
 
-    pub fn metadata(&self, key: &str) -> Option<&Value> {
-        self.content.metadata.get(key)
+    /// Typed access to the metadata, with errors naming this file.
+    pub fn meta(&self) -> Meta<'_> {
+        Meta::new(&self.content, &self.source)
     }
 
     /// `general.architecture`, e.g. "qwen2" or "llama".
-    pub fn architecture(&self) -> Result<String> {
-        self.require_str("general.architecture")
-    }
-
-    pub fn require_str(&self, key: &str) -> Result<String> {
-        match self.metadata(key) {
-            Some(Value::String(s)) => Ok(s.clone()),
-            _ => Err(self.missing(key)),
-        }
-    }
-
-    /// An unsigned integer value of any integer width.
-    pub fn require_usize(&self, key: &str) -> Result<usize> {
-        self.optional_usize(key)?.ok_or_else(|| self.missing(key))
-    }
-
-    pub fn optional_usize(&self, key: &str) -> Result<Option<usize>> {
-        let Some(v) = self.metadata(key) else { return Ok(None) };
-        let n = match v {
-            Value::U8(x) => *x as i128,
-            Value::I8(x) => *x as i128,
-            Value::U16(x) => *x as i128,
-            Value::I16(x) => *x as i128,
-            Value::U32(x) => *x as i128,
-            Value::I32(x) => *x as i128,
-            Value::U64(x) => *x as i128,
-            Value::I64(x) => *x as i128,
-            _ => return Err(self.bad_value(key)),
-        };
-        usize::try_from(n).map(Some).map_err(|_| self.bad_value(key))
-    }
-
-    pub fn optional_f32(&self, key: &str) -> Result<Option<f32>> {
-        match self.metadata(key) {
-            None => Ok(None),
-            Some(Value::F32(x)) => Ok(Some(*x)),
-            Some(Value::F64(x)) => Ok(Some(*x as f32)),
-            Some(_) => Err(self.bad_value(key)),
-        }
+    pub fn architecture(&self) -> Result<&str> {
+        self.meta().str("general.architecture")
     }
 
     pub fn has_tensor(&self, name: &str) -> bool {
@@ -170,16 +137,9 @@ impl GgufFile {
     }
 
     fn bad(&self, reason: String) -> ModelsError {
-        ModelsError::BadFile { path: self.path.display().to_string(), reason }
+        ModelsError::BadFile { path: self.source.clone(), reason }
     }
 
-    fn missing(&self, key: &str) -> ModelsError {
-        self.bad(format!("the model's metadata lacks `{key}`"))
-    }
-
-    fn bad_value(&self, key: &str) -> ModelsError {
-        self.bad(format!("the model's metadata `{key}` has an unexpected type"))
-    }
 }
 
 fn first_line(s: &str) -> &str {

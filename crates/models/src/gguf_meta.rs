@@ -69,10 +69,41 @@ impl<'a> Meta<'a> {
         }
     }
 
+    /// An integer of any width that fits in a usize (sizes and counts).
+    pub fn opt_usize(&self, key: &str) -> Result<Option<usize>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => int_of(v)
+                .and_then(|n| usize::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| self.wrong_type(key, "a non-negative integer")),
+        }
+    }
+
+    /// A required [`Meta::opt_usize`].
+    pub fn usize(&self, key: &str) -> Result<usize> {
+        self.opt_usize(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    /// A required [`Meta::opt_str`].
+    pub fn str(&self, key: &str) -> Result<&'a str> {
+        self.opt_str(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    /// A float of either width.
+    pub fn opt_f32(&self, key: &str) -> Result<Option<f32>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::F32(x)) => Ok(Some(*x)),
+            Some(Value::F64(x)) => Ok(Some(*x as f32)),
+            Some(_) => Err(self.wrong_type(key, "a number")),
+        }
+    }
+
     /// A required array of strings, such as `tokenizer.ggml.tokens`.
     pub fn strings(&self, key: &str) -> Result<Vec<&'a str>> {
         match self.get(key) {
-            None => Err(self.bad(format!("the model's metadata lacks `{key}`"))),
+            None => Err(self.missing(key)),
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|v| match v {
@@ -101,6 +132,10 @@ impl<'a> Meta<'a> {
     /// A [`ModelsError::BadFile`] naming this file.
     pub fn bad(&self, reason: String) -> ModelsError {
         ModelsError::BadFile { path: self.source.to_string(), reason }
+    }
+
+    fn missing(&self, key: &str) -> ModelsError {
+        self.bad(format!("the model's metadata lacks `{key}`"))
     }
 
     fn wrong_type(&self, key: &str, expected: &str) -> ModelsError {
