@@ -158,7 +158,7 @@ async fn open_writable(path: &Path, options: &StoreOptions) -> Result<SqlitePool
     if let Some(max) = options.max_size_bytes {
         opts = opts.pragma("max_page_count", (max / PAGE_SIZE).max(1).to_string());
     }
-    let pool = connect(opts).await?;
+    let pool = connect_retrying(opts, options.busy_timeout).await?;
     let ready = async {
         migrate(&pool).await?;
         quick_check(&pool).await
@@ -169,6 +169,24 @@ async fn open_writable(path: &Path, options: &StoreOptions) -> Result<SqlitePool
         Err(e) => {
             close_pool(&pool).await;
             Err(e)
+        }
+    }
+}
+
+/// Connects, retrying while the file is locked. Setting up a new connection (switching a
+/// new file to WAL, for one) can meet another process's lock in ways SQLite reports as
+/// busy at once rather than waiting for the busy timeout; several windows or processes
+/// opening the same new file together hit exactly that.
+async fn connect_retrying(opts: SqliteConnectOptions, patience: std::time::Duration) -> Result<SqlitePool, StoreError> {
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        match connect(opts.clone()).await {
+            Err(StoreError::Locked) if started.elapsed() < patience => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_millis(200));
+            }
+            other => return other,
         }
     }
 }
