@@ -1,6 +1,6 @@
 //! `tandem models ...`: the catalog, downloads and pair checks.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 use serde_json::json;
@@ -48,6 +48,8 @@ fn list(as_json: bool) -> Result<()> {
 }
 
 fn fetch_one(id: &str) -> Result<()> {
+    // A terminal gets one line updated in place; a log gets only the outcome.
+    let live = std::io::stderr().is_terminal();
     let mut last_line = String::new();
     let path = fetch(id, &mut |p| {
         let line = match &p {
@@ -58,8 +60,13 @@ fn fetch_one(id: &str) -> Result<()> {
                 format!("{id}: {} {}", if *downloaded { "downloaded and verified:" } else { "already here, verified:" }, path.display())
             }
         };
-        if line != last_line {
-            eprint!("\r\x1b[K{line}");
+        let done = matches!(p, FetchProgress::Done { .. });
+        if line != last_line && (live || done) {
+            if live {
+                eprint!("\r\x1b[K{line}");
+            } else {
+                eprint!("{line}");
+            }
             let _ = std::io::stderr().flush();
             last_line = line;
         }
