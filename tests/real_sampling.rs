@@ -97,7 +97,9 @@ fn sampled_generation_is_reproducible_per_seed() {
     assert_eq!(a.tokens, b.tokens, "same seed, same answer");
     assert!(a.stats.drafted > 0);
     let texts: std::collections::HashSet<Vec<u32>> = (1..6)
-        .map(|s| run(&mut target.transformer, Some(&mut drafter), &ids, 24, DraftLength::Fixed(3), params(s), &eos).tokens)
+        .map(|s| {
+            run(&mut target.transformer, Some(&mut drafter), &ids, 24, DraftLength::Fixed(3), params(s), &eos).tokens
+        })
         .collect();
     assert!(texts.len() > 1, "different seeds should not all give the same sampled answer");
 }

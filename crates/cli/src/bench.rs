@@ -37,7 +37,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if rt.drafter_name() == "none" {
         bail!("bench compares plain with speculative decoding: choose a drafter other than none");
     }
-    let sampling = SamplingArgs { max_tokens: args.max_tokens, temperature: 0.0, top_p: 1.0, seed: 0, stop: Vec::new() };
+    let sampling =
+        SamplingArgs { max_tokens: args.max_tokens, temperature: 0.0, top_p: 1.0, seed: 0, stop: Vec::new() };
     // Page the weights in, settle the thread pool, and let the draft-length policy see a
     // first short answer, as it has in the app after the first message, before anything
     // is timed. The warm-up prompt is not in the set.
@@ -108,7 +109,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "aggregate_speedup": aggregate,
             "all_identical": all_identical,
         });
-        std::fs::write(path, serde_json::to_string_pretty(&report)?).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     if !all_identical {
         bail!("speculative output differed from plain output on some prompt");
@@ -128,7 +130,10 @@ fn read_prompts(path: &std::path::Path) -> Result<Vec<PromptLine>> {
         if line.trim().is_empty() {
             continue;
         }
-        out.push(serde_json::from_str(&line).with_context(|| format!("{}:{}: not a {{\"id\",\"prompt\"}} line", path.display(), n + 1))?);
+        out.push(
+            serde_json::from_str(&line)
+                .with_context(|| format!("{}:{}: not a {{\"id\",\"prompt\"}} line", path.display(), n + 1))?,
+        );
     }
     if out.is_empty() {
         bail!("{} has no prompts", path.display());

@@ -16,7 +16,7 @@ pub fn run(args: BenchVerifyArgs) -> Result<()> {
         .split(',')
         .map(|s| s.trim().parse::<usize>().with_context(|| format!("--k: `{s}` is not a number")))
         .collect::<Result<_>>()?;
-    if ks.iter().any(|&k| k == 0) {
+    if ks.contains(&0) {
         bail!("--k values must be at least 1");
     }
     let path = cache::resolve(&args.model)?;
@@ -49,9 +49,18 @@ pub fn run(args: BenchVerifyArgs) -> Result<()> {
             .iter()
             .map(|(k, med, min)| json!({"k": k, "median_ms": med, "min_ms": min, "vs_k1": one.map(|o| med / o)}))
             .collect();
-        println!("{}", json!({"model": args.model, "position": args.position, "kernels": tandem_models::kernels_level(), "rows": v}));
+        println!(
+            "{}",
+            json!({"model": args.model, "position": args.position, "kernels": tandem_models::kernels_level(), "rows": v})
+        );
     } else {
-        println!("{} at position {} ({} kernels), median of {} calls:", args.model, args.position, tandem_models::kernels_level(), args.reps);
+        println!(
+            "{} at position {} ({} kernels), median of {} calls:",
+            args.model,
+            args.position,
+            tandem_models::kernels_level(),
+            args.reps
+        );
         for (k, med, min) in &rows {
             let rel = one.map(|o| format!("{:.2}x k=1", med / o)).unwrap_or_default();
             println!("  k={k:<3} {med:>8.1} ms (min {min:.1})  {rel}");

@@ -17,7 +17,11 @@ pub fn run(mut args: ChatArgs) -> Result<()> {
     if args.pair.draft.is_none() && args.pair.target == default.target {
         args.pair.draft = Some(default.draft.clone());
     }
-    eprintln!("Loading {}{} …", args.pair.target, args.pair.draft.as_ref().map(|d| format!(" with draft {d}")).unwrap_or_default());
+    eprintln!(
+        "Loading {}{} …",
+        args.pair.target,
+        args.pair.draft.as_ref().map(|d| format!(" with draft {d}")).unwrap_or_default()
+    );
     let mut rt = Runtime::load(&args.pair)?;
     let mut painter = Painter::stdout();
     if let Some(legend) = painter.legend() {

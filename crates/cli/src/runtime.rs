@@ -27,10 +27,8 @@ pub struct Runtime {
 
 impl Runtime {
     pub fn load(args: &PairArgs) -> Result<Runtime> {
-        if args.drafter == DrafterChoice::Model || args.drafter == DrafterChoice::Hybrid {
-            if args.draft.is_none() {
-                bail!("--drafter {:?} needs a draft model: add --draft ID_OR_PATH", args.drafter);
-            }
+        if (args.drafter == DrafterChoice::Model || args.drafter == DrafterChoice::Hybrid) && args.draft.is_none() {
+            bail!("--drafter {:?} needs a draft model: add --draft ID_OR_PATH", args.drafter);
         }
         let draft_spec = if args.drafter == DrafterChoice::None || args.drafter == DrafterChoice::Ngram {
             None

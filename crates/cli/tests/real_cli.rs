@@ -6,7 +6,8 @@ const TARGET: &str = "qwen2.5-coder-1.5b-instruct";
 const SMOL: &str = "smollm2-135m-instruct";
 
 fn model_path(id: &str) -> std::path::PathBuf {
-    tandem_models::cache::resolve(id).unwrap_or_else(|e| panic!("{e}\n(the README's test command fetches every model the tests use)"))
+    tandem_models::cache::resolve(id)
+        .unwrap_or_else(|e| panic!("{e}\n(the README's test command fetches every model the tests use)"))
 }
 
 fn repo_root() -> std::path::PathBuf {

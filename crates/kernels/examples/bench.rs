@@ -72,7 +72,12 @@ fn main() {
         names => names
             .iter()
             .map(|n| SimdLevel::from_name(n).unwrap_or_else(|| panic!("unknown level `{n}`")))
-            .filter(|l| l.is_supported() || { eprintln!("{} is not supported here", l.name()); false })
+            .filter(|l| {
+                l.is_supported() || {
+                    eprintln!("{} is not supported here", l.name());
+                    false
+                }
+            })
             .collect(),
     };
     println!("threads: {}", rayon::current_num_threads());
@@ -90,7 +95,8 @@ fn main() {
             let gbs = m.byte_len() as f64 / (cells[0].1 .0 * 1e-3) / 1e9;
             println!("{:<10} {name:<18} wall ms {}  ({gbs:.1} GB/s at k=1)", level.name(), wall.join("  "));
             if cells.iter().all(|(_, (_, cpu))| cpu.is_some()) {
-                let cpu: Vec<String> = cells.iter().map(|(k, (_, cpu))| format!("k={k}: {:6.2}", cpu.unwrap())).collect();
+                let cpu: Vec<String> =
+                    cells.iter().map(|(k, (_, cpu))| format!("k={k}: {:6.2}", cpu.unwrap())).collect();
                 println!("{:<10} {name:<18} cpu ms  {}", level.name(), cpu.join("  "));
             }
         }

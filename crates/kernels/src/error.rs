@@ -29,16 +29,12 @@ impl fmt::Display for KernelError {
                 qtype.name(),
                 qtype.block_size()
             ),
-            KernelError::BadLength { qtype, rows, cols, expected, actual } => write!(
-                f,
-                "a {rows}x{cols} {} matrix takes {expected} bytes, but {actual} were given",
-                qtype.name()
-            ),
-            KernelError::OutOfBounds { offset, len, buf_len } => write!(
-                f,
-                "the bytes {offset}..{} lie outside a buffer of {buf_len} bytes",
-                offset.saturating_add(*len)
-            ),
+            KernelError::BadLength { qtype, rows, cols, expected, actual } => {
+                write!(f, "a {rows}x{cols} {} matrix takes {expected} bytes, but {actual} were given", qtype.name())
+            }
+            KernelError::OutOfBounds { offset, len, buf_len } => {
+                write!(f, "the bytes {offset}..{} lie outside a buffer of {buf_len} bytes", offset.saturating_add(*len))
+            }
             KernelError::TooLarge { rows, cols } => write!(f, "a {rows}x{cols} matrix is too large to address"),
             KernelError::CannotEncode(to) => write!(f, "re-encoding weights as {} is not supported", to.name()),
         }

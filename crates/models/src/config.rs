@@ -76,8 +76,8 @@ impl ModelConfig {
     fn validate(&self, file: &GgufFile) -> Result<()> {
         let ok = self.n_head > 0
             && self.n_kv_head > 0
-            && self.n_head % self.n_kv_head == 0
-            && self.head_dim % 2 == 0
+            && self.n_head.is_multiple_of(self.n_kv_head)
+            && self.head_dim.is_multiple_of(2)
             && self.n_head * self.head_dim == self.n_embd
             && self.n_layer > 0;
         if ok {

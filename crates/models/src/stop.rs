@@ -45,11 +45,7 @@ impl StopStrings {
             self.ends.push(self.bytes.len());
         }
         let from = searched_to.saturating_sub(self.longest.saturating_sub(1));
-        let start = self
-            .stops
-            .iter()
-            .filter_map(|s| find(&self.bytes[from..], s).map(|i| from + i))
-            .min()?;
+        let start = self.stops.iter().filter_map(|s| find(&self.bytes[from..], s).map(|i| from + i)).min()?;
         Some(self.ends.iter().take_while(|&&end| end <= start).count())
     }
 }

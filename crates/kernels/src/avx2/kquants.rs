@@ -69,10 +69,8 @@ unsafe fn k45<const N: usize, const BYTES: usize, const QS: usize, const FIVE: b
             let s_hi = _mm256_set1_epi16(sc[2 * c + 1] as i16);
             for n in 0..N {
                 let y = a[n].get_unchecked(i);
-                let p = _mm256_add_epi32(
-                    scaled_dot(lo, act(y, 64 * c), s_lo),
-                    scaled_dot(hi, act(y, 64 * c + 32), s_hi),
-                );
+                let p =
+                    _mm256_add_epi32(scaled_dot(lo, act(y, 64 * c), s_lo), scaled_dot(hi, act(y, 64 * c + 32), s_hi));
                 sumi[n] = _mm256_add_epi32(sumi[n], p);
             }
         }

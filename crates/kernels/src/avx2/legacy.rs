@@ -4,7 +4,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{hsums, bits_to_bytes, f16_at, hsum_ps, load, nibbles, signed_dot4, I8Dot, Maddubs, Vnni};
+use super::{bits_to_bytes, f16_at, hsum_ps, hsums, load, nibbles, signed_dot4, I8Dot, Maddubs, Vnni};
 use crate::act::{Q8_0Act, Q8_1Act};
 
 /// How one block's 32 weights are decoded to bytes.
