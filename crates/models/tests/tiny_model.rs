@@ -123,3 +123,26 @@ fn foreign_file_is_a_clear_error() {
         Ok(_) => panic!("a text file opened as a model"),
     }
 }
+
+/// Llama 3.1+ stores `rope_freqs.weight`, factors that divide the rotary frequencies.
+/// Factors of one change nothing; larger ones change every position but the first.
+#[test]
+fn rope_frequency_factors_divide_the_rotary_frequencies() {
+    let dir = tempfile::tempdir().unwrap();
+    let logits = |rope_freqs: Option<f32>, name: &str| {
+        let spec = TinySpec { rope_freqs, ..TinySpec::llama() };
+        let mut m = load(&tiny_model(dir.path(), name, &spec));
+        let out = m.forward(&[5, 17, 99, 3], LogitsWanted::All).unwrap();
+        (0..4).map(|i| bits(out.row(i))).collect::<Vec<_>>()
+    };
+    let plain = logits(None, "plain.gguf");
+    assert_eq!(logits(Some(1.0), "ones.gguf"), plain);
+    let scaled = logits(Some(8.0), "eights.gguf");
+    assert_eq!(scaled[0], plain[0], "position 0 has no rotation");
+    assert!((1..4).all(|i| scaled[i] != plain[i]));
+
+    let bad = TinySpec { rope_freqs: Some(-1.0), ..TinySpec::llama() };
+    let err =
+        Transformer::load(&GgufFile::open(&tiny_model(dir.path(), "bad.gguf", &bad)).unwrap(), None).err().unwrap();
+    assert!(err.to_string().contains("rope_freqs.weight"), "{err}");
+}

@@ -48,7 +48,10 @@ fn check(target_spec: TinySpec, draft_spec: TinySpec) {
         for k in [None, Some(1), Some(3), Some(6)] {
             let mut model = ModelDrafter::new(load(&draft_path), vocab);
             let mut ngram = NgramDrafter::new(NgramConfig::default());
-            let mut hybrid = HybridDrafter::new(NgramDrafter::new(NgramConfig::default()), ModelDrafter::new(load(&draft_path), vocab));
+            let mut hybrid = HybridDrafter::new(
+                NgramDrafter::new(NgramConfig::default()),
+                ModelDrafter::new(load(&draft_path), vocab),
+            );
             let drafters: [&mut dyn Drafter; 3] = [&mut model, &mut ngram, &mut hybrid];
             for d in drafters {
                 let kind = d.kind();
@@ -68,13 +71,15 @@ fn check(target_spec: TinySpec, draft_spec: TinySpec) {
 #[test]
 fn qwen2_speculative_equals_plain() {
     let target = TinySpec::qwen2();
-    let draft = TinySpec { noise: 0.35, noise_seed: 5, matrix_type: GgmlDType::Q8_0, head_type: GgmlDType::Q8_0, ..target };
+    let draft =
+        TinySpec { noise: 0.35, noise_seed: 5, matrix_type: GgmlDType::Q8_0, head_type: GgmlDType::Q8_0, ..target };
     check(target, draft);
 }
 
 #[test]
 fn llama_speculative_equals_plain() {
     let target = TinySpec { matrix_type: GgmlDType::Q6K, head_type: GgmlDType::Q4K, ..TinySpec::llama() };
-    let draft = TinySpec { noise: 0.35, noise_seed: 9, matrix_type: GgmlDType::Q5_0, head_type: GgmlDType::Q8_0, ..target };
+    let draft =
+        TinySpec { noise: 0.35, noise_seed: 9, matrix_type: GgmlDType::Q5_0, head_type: GgmlDType::Q8_0, ..target };
     check(target, draft);
 }

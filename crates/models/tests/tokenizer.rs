@@ -126,13 +126,13 @@ fn foreign_tokenizers_are_unsupported() {
     let mut meta = metadata();
     set(&mut meta, "tokenizer.ggml.model", Value::String("llama".into()));
     let err = load_err(&meta);
-    assert_eq!(err.code(), "unsupported");
+    assert_eq!(err.code(), "unsupported_model");
     assert!(err.to_string().contains("`llama` tokenizer"), "{err}");
 
     let mut meta = metadata();
     set(&mut meta, "tokenizer.ggml.pre", Value::String("mystery".into()));
     let err = load_err(&meta);
-    assert_eq!(err.code(), "unsupported");
+    assert_eq!(err.code(), "unsupported_model");
     assert!(err.to_string().contains("`mystery`"), "{err}");
 }
 

@@ -56,13 +56,21 @@ impl Transformer {
     pub fn load(file: &GgufFile, max_context: Option<usize>) -> Result<Transformer> {
         let config = ModelConfig::from_gguf(file)?;
         let embedding = file.matrix("token_embd.weight")?;
-        let output = if file.has_tensor("output.weight") { file.matrix("output.weight")? } else { file.matrix("token_embd.weight")? };
+        let output = if file.has_tensor("output.weight") {
+            file.matrix("output.weight")?
+        } else {
+            file.matrix("token_embd.weight")?
+        };
         let mut layers = Vec::with_capacity(config.n_layer);
         for i in 0..config.n_layer {
             let name = |t: &str| format!("blk.{i}.{t}");
             let bias = |t: &str| -> Result<Option<Vec<f32>>> {
                 let n = name(t);
-                if file.has_tensor(&n) { file.vector(&n).map(Some) } else { Ok(None) }
+                if file.has_tensor(&n) {
+                    file.vector(&n).map(Some)
+                } else {
+                    Ok(None)
+                }
             };
             layers.push(Layer {
                 attn_norm: file.vector(&name("attn_norm.weight"))?,
@@ -79,12 +87,25 @@ impl Transformer {
                 w_down: file.matrix(&name("ffn_down.weight"))?,
             });
         }
+        let freq_factors = if file.has_tensor("rope_freqs.weight") {
+            let ff = file.vector("rope_freqs.weight")?;
+            if ff.len() != config.head_dim / 2 || ff.iter().any(|f| !(f.is_finite() && *f > 0.0)) {
+                return Err(file.meta().bad(format!(
+                    "rope_freqs.weight has {} entries, expected {} positive ones",
+                    ff.len(),
+                    config.head_dim / 2
+                )));
+            }
+            Some(ff)
+        } else {
+            None
+        };
         let model = Transformer {
             embedding,
             output_norm: file.vector("output_norm.weight")?,
             output,
             caches: (0..config.n_layer).map(|_| LayerCache::new(config.n_kv_head, config.head_dim)).collect(),
-            rope: Rope::new(config.rope_style, config.head_dim, config.rope_theta),
+            rope: Rope::new(config.rope_style, config.head_dim, config.rope_theta, freq_factors.as_deref()),
             max_context: max_context.map_or(config.context_length, |m| m.min(config.context_length)),
             layers,
             config,
@@ -102,7 +123,9 @@ impl Transformer {
         let per_layer: usize = self
             .layers
             .iter()
-            .map(|l| [&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down].iter().map(|m| m.byte_len()).sum::<usize>())
+            .map(|l| {
+                [&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down].iter().map(|m| m.byte_len()).sum::<usize>()
+            })
             .sum();
         per_layer + self.output.byte_len()
     }

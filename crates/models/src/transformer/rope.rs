@@ -16,9 +16,16 @@ pub struct Rope {
 }
 
 impl Rope {
-    pub fn new(style: RopeStyle, head_dim: usize, theta: f32) -> Rope {
+    /// `freq_factors` (Llama 3.1+'s `rope_freqs.weight`, one per frequency) divide the
+    /// frequencies, as llama.cpp does: that is how those models stretch their context.
+    pub fn new(style: RopeStyle, head_dim: usize, theta: f32, freq_factors: Option<&[f32]>) -> Rope {
         let half = head_dim / 2;
-        let inv_freq = (0..half).map(|i| (theta as f64).powf(-(2.0 * i as f64) / head_dim as f64)).collect();
+        let inv_freq = (0..half)
+            .map(|i| {
+                let f = (theta as f64).powf(-(2.0 * i as f64) / head_dim as f64);
+                f / freq_factors.map_or(1.0, |ff| ff[i] as f64)
+            })
+            .collect();
         Rope { style, head_dim, inv_freq, cos: Vec::new(), sin: Vec::new() }
     }
 

@@ -27,6 +27,8 @@ pub struct TinySpec {
     /// here give related models (a "draft" that mostly agrees with its "target").
     pub noise: f32,
     pub noise_seed: u64,
+    /// Writes a Llama-3-style `rope_freqs.weight` with every factor set to this.
+    pub rope_freqs: Option<f32>,
 }
 
 impl TinySpec {
@@ -44,6 +46,7 @@ impl TinySpec {
             seed: 1,
             noise: 0.0,
             noise_seed: 0,
+            rope_freqs: None,
         }
     }
 
@@ -89,27 +92,62 @@ pub fn write_tiny_model(path: &Path, spec: &TinySpec) {
     let kv = spec.n_kv_head * hd;
     let mut tensors: Vec<(String, QTensor)> = Vec::new();
     let w = 1.0 / (d as f32).sqrt();
-    let mut push = |name: String, data: Vec<f32>, dims: &[usize], dtype: GgmlDType| tensors.push((name, tensor(data, dims, dtype)));
-    push("token_embd.weight".into(), random(&mut rng, &mut noise, spec, spec.vocab * d, 1.0), &[spec.vocab, d], spec.head_type);
-    push("output.weight".into(), random(&mut rng, &mut noise, spec, spec.vocab * d, 2.0 * w), &[spec.vocab, d], spec.head_type);
+    let mut push = |name: String, data: Vec<f32>, dims: &[usize], dtype: GgmlDType| {
+        tensors.push((name, tensor(data, dims, dtype)))
+    };
+    push(
+        "token_embd.weight".into(),
+        random(&mut rng, &mut noise, spec, spec.vocab * d, 1.0),
+        &[spec.vocab, d],
+        spec.head_type,
+    );
+    push(
+        "output.weight".into(),
+        random(&mut rng, &mut noise, spec, spec.vocab * d, 2.0 * w),
+        &[spec.vocab, d],
+        spec.head_type,
+    );
     push("output_norm.weight".into(), vec![1.0; d], &[d], GgmlDType::F32);
     for i in 0..spec.n_layer {
         let n = |t: &str| format!("blk.{i}.{t}");
-        push(n("attn_norm.weight"), (0..d).map(|j| 1.0 + 0.1 * ((j % 7) as f32 - 3.0) / 3.0).collect(), &[d], GgmlDType::F32);
+        push(
+            n("attn_norm.weight"),
+            (0..d).map(|j| 1.0 + 0.1 * ((j % 7) as f32 - 3.0) / 3.0).collect(),
+            &[d],
+            GgmlDType::F32,
+        );
         push(n("ffn_norm.weight"), vec![1.0; d], &[d], GgmlDType::F32);
         push(n("attn_q.weight"), random(&mut rng, &mut noise, spec, d * d, w), &[d, d], spec.matrix_type);
         push(n("attn_k.weight"), random(&mut rng, &mut noise, spec, kv * d, w), &[kv, d], spec.matrix_type);
         push(n("attn_v.weight"), random(&mut rng, &mut noise, spec, kv * d, w), &[kv, d], spec.matrix_type);
         push(n("attn_output.weight"), random(&mut rng, &mut noise, spec, d * d, w), &[d, d], spec.matrix_type);
-        push(n("ffn_gate.weight"), random(&mut rng, &mut noise, spec, spec.n_ff * d, w), &[spec.n_ff, d], spec.matrix_type);
-        push(n("ffn_up.weight"), random(&mut rng, &mut noise, spec, spec.n_ff * d, w), &[spec.n_ff, d], spec.matrix_type);
+        push(
+            n("ffn_gate.weight"),
+            random(&mut rng, &mut noise, spec, spec.n_ff * d, w),
+            &[spec.n_ff, d],
+            spec.matrix_type,
+        );
+        push(
+            n("ffn_up.weight"),
+            random(&mut rng, &mut noise, spec, spec.n_ff * d, w),
+            &[spec.n_ff, d],
+            spec.matrix_type,
+        );
         let wd = 1.0 / (spec.n_ff as f32).sqrt();
-        push(n("ffn_down.weight"), random(&mut rng, &mut noise, spec, d * spec.n_ff, wd), &[d, spec.n_ff], spec.matrix_type);
+        push(
+            n("ffn_down.weight"),
+            random(&mut rng, &mut noise, spec, d * spec.n_ff, wd),
+            &[d, spec.n_ff],
+            spec.matrix_type,
+        );
         if spec.arch == "qwen2" {
             push(n("attn_q.bias"), random(&mut rng, &mut noise, spec, d, 0.1), &[d], GgmlDType::F32);
             push(n("attn_k.bias"), random(&mut rng, &mut noise, spec, kv, 0.1), &[kv], GgmlDType::F32);
             push(n("attn_v.bias"), random(&mut rng, &mut noise, spec, kv, 0.1), &[kv], GgmlDType::F32);
         }
+    }
+    if let Some(f) = spec.rope_freqs {
+        push("rope_freqs.weight".into(), vec![f; hd / 2], &[hd / 2], GgmlDType::F32);
     }
     let a = spec.arch;
     let meta: Vec<(String, Value)> = vec![
