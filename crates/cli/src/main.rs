@@ -16,6 +16,7 @@ use clap::Parser;
 use args::{Cli, Command};
 
 fn main() {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(a) => generate::run(a),
@@ -28,5 +29,15 @@ fn main() {
     if let Err(e) = result {
         eprintln!("tandem: {e:#}");
         std::process::exit(1);
+    }
+}
+
+/// `tandem models list | head` should end quietly when `head` stops reading, as other
+/// command-line tools do, instead of panicking on a broken pipe (Rust ignores SIGPIPE).
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
