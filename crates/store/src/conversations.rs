@@ -184,6 +184,31 @@ impl Store {
         })
     }
 
+    /// Deletes message `first_id` of the conversation and every later one, with their
+    /// traces, in one transaction: what "regenerate" and "edit and resend" replace.
+    /// Returns how many messages went.
+    pub fn delete_messages_from(&self, conversation_id: i64, first_id: i64) -> Result<u64, StoreError> {
+        self.run(async {
+            let mut tx = WriteTx::begin(self.pool()).await?;
+            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE id = ? AND conversation_id = ?")
+                .bind(first_id)
+                .bind(conversation_id)
+                .fetch_optional(tx.conn())
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound { what: "message", id: first_id });
+            }
+            let done = sqlx::query("DELETE FROM messages WHERE conversation_id = ? AND id >= ?")
+                .bind(conversation_id)
+                .bind(first_id)
+                .execute(tx.conn())
+                .await?;
+            touch_conversation(tx.conn(), conversation_id, now_ms()).await?;
+            tx.commit().await?;
+            Ok(done.rows_affected())
+        })
+    }
+
     /// Appends a finished message (a user's or system prompt, or text pasted in); returns its id.
     pub fn add_message(&self, conversation_id: i64, role: Role, text: &str) -> Result<i64, StoreError> {
         self.run(async {

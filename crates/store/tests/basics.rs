@@ -139,3 +139,23 @@ fn search_finds_words_prefixes_and_literal_operators() {
     assert_eq!(store.search("t", 10).unwrap().len(), 2, "\"the\" and \"tracks\"");
     assert_eq!(store.search("t", 1).unwrap().len(), 1);
 }
+
+#[test]
+fn deleting_from_a_message_drops_it_and_everything_after_with_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = tandem_store::Store::open(dir.path().join("h.sqlite")).unwrap();
+    let c = store.create_conversation("t").unwrap();
+    let first = store.add_message(c, tandem_store::Role::User, "one").unwrap();
+    let second = store.add_message(c, tandem_store::Role::Assistant, "two").unwrap();
+    store.add_message(c, tandem_store::Role::User, "three").unwrap();
+    let other = store.create_conversation("other").unwrap();
+    store.add_message(other, tandem_store::Role::User, "elsewhere").unwrap();
+
+    assert_eq!(store.delete_messages_from(c, second).unwrap(), 2);
+    let left: Vec<i64> = store.messages(c).unwrap().iter().map(|m| m.id).collect();
+    assert_eq!(left, [first]);
+    assert_eq!(store.messages(other).unwrap().len(), 1);
+    assert!(store.search("three", 10).unwrap().is_empty(), "the search index forgets deleted messages");
+    // A message of another conversation is not this one's to delete.
+    assert!(store.delete_messages_from(c, store.messages(other).unwrap()[0].id).is_err());
+}
