@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tandem_session::{DrafterChoice as SessionDrafter, PairConfig, Sampling};
 
 #[derive(Parser)]
 #[command(name = "tandem", version, about = "Speculative decoding with a draft and a target model")]
@@ -78,6 +79,36 @@ pub struct SamplingArgs {
     /// End the answer where this text appears (repeatable); the text itself is not kept.
     #[arg(long = "stop")]
     pub stop: Vec<String>,
+}
+
+impl PairArgs {
+    pub fn config(&self) -> PairConfig {
+        PairConfig {
+            target: self.target.clone(),
+            draft: self.draft.clone(),
+            drafter: match self.drafter {
+                DrafterChoice::Auto => SessionDrafter::Auto,
+                DrafterChoice::Model => SessionDrafter::Model,
+                DrafterChoice::Ngram => SessionDrafter::Ngram,
+                DrafterChoice::Hybrid => SessionDrafter::Hybrid,
+                DrafterChoice::None => SessionDrafter::None,
+            },
+            draft_max: self.draft_max,
+            draft_limit: self.draft_limit,
+        }
+    }
+}
+
+impl SamplingArgs {
+    pub fn config(&self) -> Sampling {
+        Sampling {
+            max_tokens: self.max_tokens,
+            temperature: self.temperature,
+            top_p: self.top_p,
+            seed: self.seed,
+            stop: self.stop.clone(),
+        }
+    }
 }
 
 #[derive(Args)]

@@ -2,14 +2,15 @@
 //! process, so their speeds are compared under the same conditions.
 
 use std::io::BufRead;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tandem_models::ChatMessage;
+use tandem_session::{Runtime, Sampling};
 
-use crate::args::{BenchArgs, SamplingArgs};
-use crate::runtime::Runtime;
+use crate::args::BenchArgs;
 
 #[derive(Deserialize)]
 struct PromptLine {
@@ -33,19 +34,19 @@ struct Row {
 
 pub fn run(args: BenchArgs) -> Result<()> {
     let prompts = read_prompts(&args.prompts)?;
-    let mut rt = Runtime::load(&args.pair)?;
+    let mut rt = Runtime::load(&args.pair.config())?;
     if rt.drafter_name() == "none" {
         bail!("bench compares plain with speculative decoding: choose a drafter other than none");
     }
-    let sampling =
-        SamplingArgs { max_tokens: args.max_tokens, temperature: 0.0, top_p: 1.0, seed: 0, stop: Vec::new() };
+    let sampling = Sampling { max_tokens: args.max_tokens, ..Sampling::default() };
+    let go = AtomicBool::new(false);
     // Page the weights in, settle the thread pool, and let the draft-length policy see a
     // first short answer, as it has in the app after the first message, before anything
     // is timed. The warm-up prompt is not in the set.
     let warm = rt.chat_prompt(&[ChatMessage::user("Say hello and introduce yourself in two sentences.")])?;
-    let short = SamplingArgs { max_tokens: 32, ..sampling.clone() };
-    rt.generate(&warm, &short, false, &mut |_| {})?;
-    rt.generate(&warm, &short, true, &mut |_| {})?;
+    let short = Sampling { max_tokens: 32, ..sampling.clone() };
+    rt.generate(&warm, &short, false, &go, &mut |_| {})?;
+    rt.generate(&warm, &short, true, &go, &mut |_| {})?;
 
     eprintln!("drafter: {}, max tokens: {}", rt.drafter_name(), args.max_tokens);
     println!(
@@ -55,8 +56,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let mut rows = Vec::new();
     for p in &prompts {
         let ids = rt.chat_prompt(&[ChatMessage::user(p.prompt.clone())])?;
-        let plain = rt.generate(&ids, &sampling, false, &mut |_| {})?;
-        let spec = rt.generate(&ids, &sampling, true, &mut |_| {})?;
+        let plain = rt.generate(&ids, &sampling, false, &go, &mut |_| {})?;
+        let spec = rt.generate(&ids, &sampling, true, &go, &mut |_| {})?;
         let row = Row {
             id: p.id.clone(),
             plain_tokens: plain.stats.generated,

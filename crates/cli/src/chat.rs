@@ -1,15 +1,16 @@
 //! `tandem chat`: a conversation in the terminal on a model pair.
 
 use std::io::{BufRead, Write};
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 use tandem_engine::Event;
 use tandem_models::{Catalog, ChatMessage, TokenStream};
+use tandem_session::Runtime;
 
 use crate::args::ChatArgs;
 use crate::generate::paint_step;
 use crate::render::{Origin, Painter};
-use crate::runtime::Runtime;
 
 pub fn run(mut args: ChatArgs) -> Result<()> {
     // The default target chats with its default draft unless told otherwise.
@@ -22,7 +23,9 @@ pub fn run(mut args: ChatArgs) -> Result<()> {
         args.pair.target,
         args.pair.draft.as_ref().map(|d| format!(" with draft {d}")).unwrap_or_default()
     );
-    let mut rt = Runtime::load(&args.pair)?;
+    let mut rt = Runtime::load(&args.pair.config())?;
+    let sampling = args.sampling.config();
+    let go = AtomicBool::new(false);
     let mut painter = Painter::stdout();
     if let Some(legend) = painter.legend() {
         eprintln!("{legend}");
@@ -44,7 +47,8 @@ pub fn run(mut args: ChatArgs) -> Result<()> {
         let prompt = rt.chat_prompt(&messages)?;
         let tokenizer = rt.tokenizer.clone();
         let mut stream = TokenStream::new(&tokenizer);
-        let out = rt.generate(&prompt, &args.sampling, rt.drafter_name() != "none", &mut |e: &Event| {
+        let speculate = rt.drafter_name() != "none";
+        let out = rt.generate(&prompt, &sampling, speculate, &go, &mut |e: &Event| {
             if let Event::Step(step) = e {
                 paint_step(&mut painter, &mut stream, &tokenizer, step);
             }

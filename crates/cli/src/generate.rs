@@ -2,13 +2,14 @@
 
 use anyhow::{Context, Result};
 use serde_json::json;
+use std::sync::atomic::AtomicBool;
 use tandem_engine::{Event, Output, StepEvent};
 use tandem_models::{token_piece, ChatMessage, TokenStream, Tokenizer};
+use tandem_session::Runtime;
 
 use crate::args::GenerateArgs;
 use crate::history_record::Recording;
 use crate::render::{Origin, Painter};
-use crate::runtime::Runtime;
 
 pub fn run(args: GenerateArgs) -> Result<()> {
     let prompt_text = match (&args.prompt, &args.prompt_file) {
@@ -17,7 +18,9 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         (None, None) => unreachable!("clap requires one of --prompt and --prompt-file"),
     };
     let mut history = args.db.as_deref().map(|db| Recording::open(db, args.conversation.as_deref())).transpose()?;
-    let mut rt = Runtime::load(&args.pair)?;
+    let mut rt = Runtime::load(&args.pair.config())?;
+    let sampling = args.sampling.config();
+    let go = AtomicBool::new(false);
     let prompt = if args.raw {
         rt.raw_prompt(&prompt_text)?
     } else {
@@ -33,7 +36,7 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         h.begin(&args, &prompt_text, rt.drafter_name(), rt.tokenizer.clone())?;
     }
     if args.json {
-        let out = rt.generate(&prompt, &args.sampling, speculate, &mut |e: &Event| {
+        let out = rt.generate(&prompt, &sampling, speculate, &go, &mut |e: &Event| {
             if let Some(h) = &mut history {
                 h.on_event(e);
             }
@@ -47,7 +50,7 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     }
     let tokenizer = rt.tokenizer.clone();
     let mut stream = TokenStream::new(&tokenizer);
-    let out = rt.generate(&prompt, &args.sampling, speculate, &mut |e: &Event| {
+    let out = rt.generate(&prompt, &sampling, speculate, &go, &mut |e: &Event| {
         if let Event::Step(step) = e {
             paint_step(&mut painter, &mut stream, &tokenizer, step);
         }

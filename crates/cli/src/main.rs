@@ -9,7 +9,6 @@ mod history_cmd;
 mod history_record;
 mod models_cmd;
 mod render;
-mod runtime;
 
 use clap::Parser;
 

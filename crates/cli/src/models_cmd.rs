@@ -63,6 +63,7 @@ fn list(as_json: bool) -> Result<()> {
             (Status::NotDownloaded, Source::Imported) => "file missing".to_string(),
             (Status::NotDownloaded, _) => "-".to_string(),
             (Status::Partial, _) => format!("paused {}%", percent(e.downloaded_bytes, e.size_bytes)),
+            (Status::Downloading, _) => "downloading".to_string(),
         };
         let about =
             if e.source == Source::Catalog { e.description.clone() } else { format!("{} ({})", e.name, e.description) };

@@ -56,6 +56,8 @@ pub enum Status {
     NotDownloaded,
     /// A paused or interrupted download that can continue.
     Partial,
+    /// Being downloaded by this program right now (set by the app, which knows).
+    Downloading,
 }
 
 /// One row of the model list.

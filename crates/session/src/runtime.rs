@@ -1,16 +1,68 @@
-//! A loaded pair with its drafter and generator: what generate, bench and chat share.
+//! A loaded pair with its drafter and generator: what the CLI's generate, bench and chat
+//! and the desktop app share.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
 use tandem_engine::{
     DraftLength, Drafter, Event, GenerateConfig, Generator, HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter,
     Output, SamplingParams, TokenId,
 };
 use tandem_models::{ChatMessage, ChatTemplate, LoadedPair, StopStrings, Tokenizer, Transformer};
 
-use crate::args::{DrafterChoice, PairArgs, SamplingArgs};
+use crate::error::{Result, SessionError};
+
+/// Which drafter proposes tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DrafterChoice {
+    /// Draft model and prompt lookup together when a draft model is given; prompt lookup otherwise.
+    #[default]
+    Auto,
+    /// The draft model only.
+    Model,
+    /// Prompt lookup (n-grams of the prompt and the answer so far); needs no draft model.
+    Ngram,
+    /// Prompt lookup when it finds a match, the draft model otherwise.
+    Hybrid,
+    /// Plain target decoding.
+    #[serde(rename = "off", alias = "none")]
+    None,
+}
+
+/// The models and how to decode.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairConfig {
+    /// Catalog id, imported id or GGUF path.
+    pub target: String,
+    pub draft: Option<String>,
+    pub drafter: DrafterChoice,
+    /// Fixed drafted tokens per step; `None` lets the policy adapt it (and choose plain decoding).
+    pub draft_max: Option<usize>,
+    /// Upper bound of the adaptive draft length.
+    pub draft_limit: usize,
+}
+
+/// How one answer is decoded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sampling {
+    pub max_tokens: usize,
+    /// 0 is greedy decoding.
+    pub temperature: f32,
+    pub top_p: f32,
+    pub seed: u64,
+    /// The answer ends where one of these appears; the text itself is not kept.
+    pub stop: Vec<String>,
+}
+
+impl Default for Sampling {
+    fn default() -> Sampling {
+        Sampling { max_tokens: 512, temperature: 0.0, top_p: 1.0, seed: 0, stop: Vec::new() }
+    }
+}
 
 /// The models, the drafter chosen for them, and the generator that remembers what the
 /// target's cache holds between turns.
@@ -26,9 +78,12 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn load(args: &PairArgs) -> Result<Runtime> {
+    pub fn load(args: &PairConfig) -> Result<Runtime> {
         if (args.drafter == DrafterChoice::Model || args.drafter == DrafterChoice::Hybrid) && args.draft.is_none() {
-            bail!("--drafter {:?} needs a draft model: add --draft ID_OR_PATH", args.drafter);
+            return Err(SessionError::invalid(format!(
+                "the {:?} drafter needs a draft model: choose one (--draft ID_OR_PATH)",
+                args.drafter
+            )));
         }
         let draft_spec = if args.drafter == DrafterChoice::None || args.drafter == DrafterChoice::Ngram {
             None
@@ -69,12 +124,14 @@ impl Runtime {
         Ok(self.tokenizer.encode(text, false)?)
     }
 
-    /// Generates from `prompt`; `speculate = false` is plain target decoding.
+    /// Generates from `prompt`; `speculate = false` is plain target decoding. Setting
+    /// `cancel` ends the answer at the next step (reason `cancelled`).
     pub fn generate(
         &mut self,
         prompt: &[TokenId],
-        sampling: &SamplingArgs,
+        sampling: &Sampling,
         speculate: bool,
+        cancel: &AtomicBool,
         on_event: &mut dyn FnMut(&Event),
     ) -> Result<Output> {
         let tokenizer = &self.tokenizer;
@@ -89,12 +146,11 @@ impl Runtime {
             }),
             vocab_limit: Some(tokenizer.vocab_size()),
         };
-        let cancel = AtomicBool::new(false);
         let drafter = match &mut self.drafter {
             Some(d) if speculate => Some(d.as_mut() as &mut dyn Drafter),
             _ => None,
         };
-        Ok(self.generator.generate(&mut self.target, drafter, prompt, &mut cfg, &cancel, on_event)?)
+        Ok(self.generator.generate(&mut self.target, drafter, prompt, &mut cfg, cancel, on_event)?)
     }
 }
 
