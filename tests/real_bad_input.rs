@@ -9,7 +9,7 @@ fn mismatched_pair_is_refused_in_plain_words() {
     let target = model_path(TARGET);
     let smol = model_path(SMOL);
     let err = LoadedPair::load(target.to_str().unwrap(), Some(smol.to_str().unwrap()), None).err().expect("refused");
-    assert_eq!(err.code(), "incompatible");
+    assert_eq!(err.code(), "pair_incompatible");
     let msg = err.to_string();
     assert!(msg.contains("different vocabulary"), "{msg}");
     assert!(msg.contains("same model family"), "{msg}");

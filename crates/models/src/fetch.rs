@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::{model_path, models_dir};
 use crate::catalog::{Catalog, CatalogModel, Mirror};
+use crate::download::sha256_file;
 use crate::error::{ModelsError, Result};
 
 /// Size of the read buffer, and the granularity of progress reports.
@@ -160,25 +161,11 @@ fn mirrored(model: &CatalogModel) -> Result<(&Mirror, &str)> {
 
 /// Checks a cached file; a mismatch deletes it.
 fn verify_cached(model: &CatalogModel, path: &Path, progress: &mut dyn FnMut(FetchProgress)) -> Result<()> {
-    let total = fs::metadata(path)?.len();
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut done = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        done += n as u64;
-        progress(FetchProgress::Verifying { done, total });
-    }
-    let actual = format!("{:x}", hasher.finalize());
-    if done != model.size || Some(&actual) != model.sha256.as_ref() {
-        drop(file);
+    let actual = sha256_file(path, &mut |done, total| progress(FetchProgress::Verifying { done, total }))?;
+    let size = fs::metadata(path)?.len();
+    if size != model.size || Some(&actual) != model.sha256.as_ref() {
         fs::remove_file(path)?;
-        return Err(checksum_error(model, actual, done));
+        return Err(checksum_error(model, actual, size));
     }
     Ok(())
 }
