@@ -326,9 +326,7 @@ impl App {
         text: &str,
         on_event: &mut dyn FnMut(GenEvent),
     ) -> Result<MessageView> {
-        if text.trim().is_empty() {
-            return Err(SessionError::invalid("the message is empty"));
-        }
+        not_empty(text)?;
         let mut engine = self.engine()?;
         self.store.conversation(conversation_id)?;
         self.store.add_message(conversation_id, Role::User, text)?;
@@ -356,9 +354,7 @@ impl App {
         text: &str,
         on_event: &mut dyn FnMut(GenEvent),
     ) -> Result<MessageView> {
-        if text.trim().is_empty() {
-            return Err(SessionError::invalid("the message is empty"));
-        }
+        not_empty(text)?;
         let mut engine = self.engine()?;
         let message = self.store.message(message_id)?;
         if message.role != Role::User {
@@ -423,6 +419,13 @@ impl App {
 /// A catalog/imported/found id or a path, as `Runtime::load` takes it.
 fn resolve_spec(library: &Library, spec: &str) -> Result<String> {
     Ok(library.resolve(spec)?.to_string_lossy().into_owned())
+}
+
+fn not_empty(text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(SessionError::invalid("the message is empty"));
+    }
+    Ok(())
 }
 
 fn title_or_default(title: &str) -> &str {

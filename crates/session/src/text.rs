@@ -3,8 +3,9 @@
 //! it threw away).
 
 use serde::Serialize;
-use tandem_engine::{DrafterKind, Event, Stats, StepEvent, StopReason};
+use tandem_engine::{DrafterKind, Event, StepEvent, StopReason};
 use tandem_models::{token_piece, TokenStream, Tokenizer};
+use tandem_store::MessageStats;
 
 /// One verification step in text. Invariant: the visible answer grows by exactly
 /// `accepted.concat() + correction` (pieces are UTF-8 safe: a character split across
@@ -21,7 +22,7 @@ pub struct StepText {
     pub verify_ms: f64,
 }
 
-/// The engine's statistics under the names the UI uses.
+/// An answer's statistics under the names the UI uses (live from the engine, or stored).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatsView {
@@ -37,8 +38,8 @@ pub struct StatsView {
     pub drafter: String,
 }
 
-impl From<&Stats> for StatsView {
-    fn from(s: &Stats) -> StatsView {
+impl From<&MessageStats> for StatsView {
+    fn from(s: &MessageStats) -> StatsView {
         StatsView {
             generated: s.generated,
             drafted: s.drafted,
@@ -102,9 +103,11 @@ impl<'t> TextStepper<'t> {
         match event {
             Event::Prefill { prompt_tokens, ms } => GenEvent::Prefill { prompt_tokens: *prompt_tokens, ms: *ms },
             Event::Step(step) => GenEvent::Step(self.step(step)),
-            Event::Done { stats, reason } => {
-                GenEvent::Done { stats: StatsView::from(stats), reason: *reason, message_id: None }
-            }
+            Event::Done { stats, reason } => GenEvent::Done {
+                stats: StatsView::from(&MessageStats::from_engine(stats, *reason, None)),
+                reason: *reason,
+                message_id: None,
+            },
         }
     }
 }

@@ -49,18 +49,7 @@ impl From<&Message> for MessageView {
             role: m.role,
             text: m.text.clone(),
             status: m.status,
-            stats: m.stats.as_ref().map(|s| StatsView {
-                generated: s.generated,
-                drafted: s.drafted,
-                accepted: s.accepted,
-                acceptance_rate: s.acceptance_rate,
-                steps: s.steps,
-                mean_accepted: s.mean_accepted,
-                prefill_ms: s.prefill_ms,
-                decode_ms: s.decode_ms,
-                tokens_per_second: s.tokens_per_second,
-                drafter: s.drafter.clone(),
-            }),
+            stats: m.stats.as_ref().map(StatsView::from),
             created_at: m.created_at,
         }
     }
