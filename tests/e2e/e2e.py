@@ -2,8 +2,9 @@
 
 First run -> load the default pair -> send a message -> coloured tokens stream and stats
 show -> inspector, race, documents, models (an incompatible pair explained), settings ->
-the same screens in Chinese -> restart the app -> the conversation is still there, and
-hostile HTML in an answer stays inert. Screenshots go to $SHOTS.
+the same screens in Chinese -> the app goes away mid-answer -> restart the app -> the
+conversations are still there, the cut-off answer kept and marked, and hostile HTML in an
+answer stays inert. Screenshots go to $SHOTS.
 
 Run by tests/e2e/run.sh, which owns Xvfb and tauri-driver.
 """
@@ -153,6 +154,13 @@ def first_session():
             shot(s, f"{screen}-zh")
         select(s, "language-switch", "en")
         s.wait(lambda: s.testid("nav-chat").text() == "Chat", 10, "English labels")
+
+        # The app goes away in the middle of an answer: what was written must survive.
+        s.testid("nav-chat").click()
+        s.testid("new-conversation").click()
+        s.testid("composer").type("Write a long story about a lighthouse keeper and the sea.")
+        s.testid("send").click()
+        s.wait(lambda: sum(tokens_by_origin(s).values()) >= 10, 120, "the long answer to start")
     finally:
         s.quit()
 
@@ -183,8 +191,17 @@ def second_session():
         log(f"conversations after restart: {titles}")
         assert any("Python function" in t for t in titles), titles
         assert any("Hostile" in t for t in titles), titles
+        assert any("lighthouse" in t for t in titles), titles
         open_conversation(s, "Python function")
         s.wait(lambda: "def " in message_text(s), 30, "the saved answer")
+
+        # The answer cut off when the first app went away is kept, marked as such.
+        open_conversation(s, "lighthouse")
+        s.wait(lambda: s.find_all('[data-testid="message-status"]'), 30, "the cut-off answer's status")
+        kept = s.script("const m = [...document.querySelectorAll('[data-testid=\"message\"]')]"
+                        ".filter(e => e.dataset.role === 'assistant'); return m.length ? m[0].textContent : ''")
+        log(f"kept after the app went away mid-answer: {kept[:80]!r}")
+        assert len(kept.strip()) > 20, kept
 
         title_before = s.script("return document.title")
         open_conversation(s, "Hostile")
