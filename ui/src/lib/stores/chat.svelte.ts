@@ -16,7 +16,9 @@ class ChatStore {
   currentId = $state<number | null>(null);
   messages = $state<Message[]>([]);
   /** the answer being written, as coloured spans */
-  live = $state<StreamState | null>(null);
+  // Raw: the reducer returns a new state per step, so deep proxies over every span would
+  // only add work to each streamed token.
+  live = $state.raw<StreamState | null>(null);
   generating = $state(false);
   /** the user's text shown while its answer is written */
   pendingUser = $state<string | null>(null);

@@ -18,7 +18,9 @@ class DocumentsStore {
   draft = $state<Draft | null>(null);
   dirty = $state(false);
   revisions = $state<DocumentRevision[]>([]);
-  live = $state<StreamState | null>(null);
+  // Raw: the reducer returns a new state per step, so deep proxies over every span would
+  // only add work to each streamed token.
+  live = $state.raw<StreamState | null>(null);
   preview = $state<PreviewParts | null>(null);
   instruction = $state<DocInstruction | null>(null);
   exportText = $state<string | null>(null);

@@ -32,8 +32,9 @@ export function paneElapsed(pane: Pane, at: number): number {
 }
 
 class RaceStore {
-  plain = $state<Pane>(emptyPane());
-  speculative = $state<Pane>(emptyPane());
+  // Raw: panes are replaced per event by reducePane, never changed in place.
+  plain = $state.raw<Pane>(emptyPane());
+  speculative = $state.raw<Pane>(emptyPane());
   running = $state(false);
   result = $state<RaceResult | null>(null);
   error = $state<AppError | null>(null);
