@@ -78,6 +78,19 @@ pub fn find(cache: &Path, repo: &str, file: &str) -> Option<PathBuf> {
     best.map(|(_, p)| p)
 }
 
+/// [`find`], and when `sha256` is given only a copy stored as the blob of that name: the
+/// hub names LFS blobs by their SHA-256, so a differently named one is another version.
+pub fn find_verified(cache: &Path, repo: &str, file: &str, sha256: Option<&str>) -> Option<PathBuf> {
+    let path = find(cache, repo, file)?;
+    match sha256 {
+        None => Some(path),
+        Some(sha) => {
+            let blob = fs::canonicalize(&path).ok()?;
+            (blob.file_name()?.to_str()? == sha).then_some(path)
+        }
+    }
+}
+
 /// A download in progress in hf-hub's resumable format: the file's full length of data
 /// followed by 8 bytes holding how many leading bytes are committed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -147,17 +147,9 @@ impl<'c> Library<'c> {
     /// Tandem or any other tool) or in Tandem's folder (mirror downloads).
     pub fn catalog_file(&self, model: &CatalogModel) -> Option<PathBuf> {
         if let Some(cache) = &self.loc.hub_cache {
-            if let Some(path) = hub_cache::find(cache, &model.hf_repo, &model.hf_file) {
-                let blob_ok = match &model.sha256 {
-                    None => true,
-                    Some(sha) => fs::canonicalize(&path)
-                        .ok()
-                        .and_then(|b| b.file_name().map(|n| n == sha.as_str()))
-                        .unwrap_or(false),
-                };
-                if blob_ok {
-                    return Some(path);
-                }
+            if let Some(path) = hub_cache::find_verified(cache, &model.hf_repo, &model.hf_file, model.sha256.as_deref())
+            {
+                return Some(path);
             }
         }
         let own = model_path(&self.loc.models_dir, &model.id);

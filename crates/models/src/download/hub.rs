@@ -156,15 +156,7 @@ pub fn download(
         ever_received |= tracker.snapshot().received > 0;
         let reason = match outcome {
             Outcome::Finished(Ok(pointer)) => break pointer,
-            Outcome::Stopped(Request::Cancel) => {
-                hub_cache::remove_partials(&config.cache_dir, &file.repo, file.sha256.as_deref())?;
-                return Err(ModelsError::Stopped { paused: false });
-            }
-            Outcome::Stopped(_) => {
-                let s = tracker.snapshot();
-                events(DownloadEvent::Paused { id: file.id.clone(), done_bytes: s.done, total_bytes: s.total });
-                return Err(ModelsError::Stopped { paused: true });
-            }
+            Outcome::Stopped(request) => return Err(stopped(request, file, config, &tracker, events)),
             Outcome::Stalled => format!("the server sent nothing for {} s", config.stall_timeout.as_secs_f64()),
             Outcome::Finished(Err(e)) => match classify(&e, file, config, &tracker) {
                 Failure::Permanent(err) => return Err(err),
@@ -192,13 +184,7 @@ pub fn download(
             reason: reason.clone(),
         });
         if let Some(request) = sleep_unless_stopped(wait, control) {
-            if request == Request::Cancel {
-                hub_cache::remove_partials(&config.cache_dir, &file.repo, file.sha256.as_deref())?;
-                return Err(ModelsError::Stopped { paused: false });
-            }
-            let s = tracker.snapshot();
-            events(DownloadEvent::Paused { id: file.id.clone(), done_bytes: s.done, total_bytes: s.total });
-            return Err(ModelsError::Stopped { paused: true });
+            return Err(stopped(request, file, config, &tracker, events));
         }
     };
     verify(file, &pointer, events)?;
@@ -206,17 +192,30 @@ pub fn download(
     Ok(pointer)
 }
 
+/// Ends a download the person stopped: a cancel deletes the partial file, a pause keeps
+/// it and reports how far it got.
+fn stopped(
+    request: Request,
+    file: &HubFile,
+    config: &HubConfig,
+    tracker: &Tracker,
+    events: &mut dyn FnMut(DownloadEvent),
+) -> ModelsError {
+    if request == Request::Cancel {
+        if let Err(e) = hub_cache::remove_partials(&config.cache_dir, &file.repo, file.sha256.as_deref()) {
+            return e.into();
+        }
+        return ModelsError::Stopped { paused: false };
+    }
+    let s = tracker.snapshot();
+    events(DownloadEvent::Paused { id: file.id.clone(), done_bytes: s.done, total_bytes: s.total });
+    ModelsError::Stopped { paused: true }
+}
+
 /// A verified copy already in the cache: found under `main` or any snapshot, and (when
 /// the catalog knows the checksum) stored as the blob named by that checksum.
 fn cached(file: &HubFile, config: &HubConfig) -> Option<PathBuf> {
-    let path = hub_cache::find(&config.cache_dir, &file.repo, &file.file)?;
-    match &file.sha256 {
-        None => Some(path),
-        Some(sha) => {
-            let blob = std::fs::canonicalize(&path).ok()?;
-            (blob.file_name()?.to_str()? == sha).then_some(path)
-        }
-    }
+    hub_cache::find_verified(&config.cache_dir, &file.repo, &file.file, file.sha256.as_deref())
 }
 
 /// Refuses to start when the disk cannot hold what is left to download.
