@@ -1,17 +1,21 @@
 //! The promise to users, checked on the real default pair: speculative output is exactly
 //! plain target output, token for token, for every drafter, on the shipped prompt set.
 
+use tandem_engine::Model;
 use tandem_engine::{DraftLength, Drafter, HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter, SamplingParams};
-use tandem_models::{GgufFile, LoadedModel, Transformer};
-use tandem_tests::{bench_prompts, chat_prompt, model_path, run, DRAFT, TARGET};
+use tandem_models::{GgufFile, LoadedModel, Runner};
+use tandem_tests::{bench_prompts, chat_prompt, model_path, run, test_device, DRAFT, TARGET};
 
 const MAX_TOKENS: usize = 128;
 
 #[test]
 fn greedy_speculative_equals_plain_for_every_drafter() {
-    let mut target = LoadedModel::load_path(&model_path(TARGET), None).unwrap();
-    let vocab = tandem_engine::Model::vocab_size(&target.transformer);
-    let draft = || Transformer::load(&GgufFile::open(&model_path(DRAFT)).unwrap(), None).unwrap();
+    let device = test_device();
+    let (mut target, _) = LoadedModel::load_on(&model_path(TARGET), device, None).unwrap();
+    let vocab = target.transformer.vocab_size();
+    let exact = target.transformer.exact_rows();
+    eprintln!("target on {}: rows exact up to {exact} tokens per call", target.transformer.device_name());
+    let draft = || Runner::load(&GgufFile::open(&model_path(DRAFT)).unwrap(), device, None).unwrap();
     let mut model = ModelDrafter::new(draft(), vocab);
     let mut ngram = NgramDrafter::new(NgramConfig::default());
     let mut hybrid = HybridDrafter::new(NgramDrafter::new(NgramConfig::default()), ModelDrafter::new(draft(), vocab));
@@ -42,6 +46,11 @@ fn greedy_speculative_equals_plain_for_every_drafter() {
             drafted[i] += spec.stats.drafted;
             accepted[i] += spec.stats.accepted;
         }
+    }
+    if exact == 1 {
+        // A device whose kernels change with the call's width gets no speculation at all.
+        assert_eq!(drafted, [0; 3], "nothing may be verified in calls wider than one token");
+        return;
     }
     // The comparison is only meaningful if the target really had drafts to accept and reject.
     assert!(accepted[0] > 200 && accepted[0] < drafted[0], "model drafter: {}/{} accepted", accepted[0], drafted[0]);

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+use tandem_engine::Model;
 use tandem_engine::{generate, DraftLength, Drafter, GenerateConfig, Output, SamplingParams, TokenId};
-use tandem_models::{ChatMessage, LoadedModel, Transformer};
+use tandem_models::{ChatMessage, DeviceChoice, LoadedModel};
 
 pub const TARGET: &str = "qwen2.5-coder-1.5b-instruct";
 pub const DRAFT: &str = "qwen2.5-coder-0.5b-instruct";
@@ -56,9 +57,16 @@ pub fn chat_prompt(model: &LoadedModel, user: &str) -> Vec<TokenId> {
     model.tokenizer.encode(&text, true).unwrap()
 }
 
+/// The device the real-model tests run on: the processor, unless `TANDEM_TEST_DEVICE`
+/// names another (`cuda`, `cuda:1`, `metal`; the GPU check script sets it).
+pub fn test_device() -> DeviceChoice {
+    std::env::var("TANDEM_TEST_DEVICE")
+        .map_or(DeviceChoice::Cpu, |d| DeviceChoice::parse(&d).expect("TANDEM_TEST_DEVICE names a device"))
+}
+
 /// Greedy or sampled generation with the given drafter (None = plain decoding).
 pub fn run(
-    target: &mut Transformer,
+    target: &mut dyn Model,
     drafter: Option<&mut dyn Drafter>,
     prompt: &[TokenId],
     max_tokens: usize,

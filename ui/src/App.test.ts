@@ -11,7 +11,7 @@ function shell(opts: { loaded: boolean; firstRun?: boolean; language?: 'en' | 'z
   handlers.app_info = () => infoFixture({ firstRun: opts.firstRun ?? false });
   handlers.settings_get = () => settingsFixture({ language: opts.language ?? 'en' });
   handlers.settings_set = (a) => a.settings;
-  handlers.devices_list = () => [{ id: 'cpu', name: 'CPU', kind: 'cpu', memoryBytes: null }];
+  handlers.devices_list = () => [{ id: 'cpu', name: 'CPU', kind: 'cpu', memoryBytes: null, freeBytes: null }];
   handlers.models_list = () => [modelFixture({ id: 'big' }), modelFixture({ id: 'small', name: 'Small Model' })];
   handlers.pairs_list = () => [pairFixture()];
   handlers.pair_current = () =>

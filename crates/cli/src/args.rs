@@ -21,6 +21,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Time one forward pass over k tokens (the cost of verifying k-1 drafted tokens).
     BenchVerify(BenchVerifyArgs),
+    /// The backends this build has and the devices models can run on.
+    Devices(DevicesArgs),
     /// Chat in the terminal.
     Chat(ChatArgs),
     /// List, fetch and check models.
@@ -63,6 +65,12 @@ pub struct PairArgs {
     /// Upper bound for the adaptive draft length.
     #[arg(long, default_value_t = 8)]
     pub draft_limit: usize,
+    /// Where the target runs: auto (a GPU when it has room), cpu, cuda, cuda:N or metal.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// Where the draft model runs (same names); auto puts it on a GPU first.
+    #[arg(long, default_value = "auto")]
+    pub draft_device: String,
 }
 
 #[derive(Args, Clone)]
@@ -95,6 +103,8 @@ impl PairArgs {
             },
             draft_max: self.draft_max,
             draft_limit: self.draft_limit,
+            target_device: self.device.clone(),
+            draft_device: self.draft_device.clone(),
         }
     }
 }
@@ -167,6 +177,15 @@ pub struct BenchVerifyArgs {
     /// Timed calls per k (the median is reported).
     #[arg(long, default_value_t = 7)]
     pub reps: usize,
+    /// Where the model runs: cpu, cuda, cuda:N or metal.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct DevicesArgs {
     #[arg(long)]
     pub json: bool,
 }

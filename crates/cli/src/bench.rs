@@ -48,7 +48,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     rt.generate(&warm, &short, false, &go, &mut |_| {})?;
     rt.generate(&warm, &short, true, &go, &mut |_| {})?;
 
-    eprintln!("drafter: {}, max tokens: {}", rt.drafter_name(), args.max_tokens);
+    eprintln!("drafter: {}, max tokens: {}, {}", rt.drafter_name(), args.max_tokens, rt.devices_line());
+    if let Some(note) = &rt.placement().note {
+        eprintln!("{note}");
+    }
     println!(
         "{:<16} {:>7} {:>9} {:>7} {:>9} {:>7} {:>8} {:>8} {:>9}",
         "prompt", "plain", "plain/s", "spec", "spec/s", "accept", "mean acc", "speedup", "identical"
@@ -104,6 +107,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "drafter": rt.drafter_name(),
             "max_tokens": args.max_tokens,
             "kernels": tandem_kernels_level(),
+            "target_device": rt.placement().target.id(),
+            "draft_device": rt.placement().draft.map(|d| d.id()),
             "prompts": rows,
             "median_speedup": median,
             "worst_speedup": worst,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use tandem_engine::{LogitsWanted, Model};
-use tandem_models::{cache, GgufFile, Transformer};
+use tandem_models::{cache, DeviceChoice, LoadedModel, Runner};
 
 use crate::args::BenchVerifyArgs;
 
@@ -20,7 +20,8 @@ pub fn run(args: BenchVerifyArgs) -> Result<()> {
         bail!("--k values must be at least 1");
     }
     let path = cache::resolve(&args.model)?;
-    let mut model = Transformer::load(&GgufFile::open(&path)?, None)?;
+    let (loaded, _) = LoadedModel::load_on(&path, DeviceChoice::parse(&args.device)?, None)?;
+    let mut model = loaded.transformer;
     let vocab = model.vocab_size() as u32;
     // A context of `position` tokens, as in the middle of an answer.
     let context: Vec<u32> = (0..args.position as u32).map(|i| 1000 + (i * 7919) % (vocab - 2000)).collect();
@@ -44,6 +45,12 @@ pub fn run(args: BenchVerifyArgs) -> Result<()> {
         rows.push((k, median, times[0]));
     }
     let one = rows.iter().find(|r| r.0 == 1).map(|r| r.1);
+    let on = match &model {
+        Runner::Cpu(_) => format!("{} kernels", tandem_models::kernels_level()),
+        Runner::Accelerated(_) => model.device_name(),
+    };
+    // Calls wider than this are not used for verification on this device.
+    let exact = model.exact_rows();
     if args.json {
         let v: Vec<_> = rows
             .iter()
@@ -51,16 +58,22 @@ pub fn run(args: BenchVerifyArgs) -> Result<()> {
             .collect();
         println!(
             "{}",
-            json!({"model": args.model, "position": args.position, "kernels": tandem_models::kernels_level(), "rows": v})
+            json!({
+                "model": args.model,
+                "position": args.position,
+                "kernels": tandem_models::kernels_level(),
+                "device": model.device_name(),
+                "exact_rows": (exact != usize::MAX).then_some(exact),
+                "rows": v
+            })
         );
     } else {
-        println!(
-            "{} at position {} ({} kernels), median of {} calls:",
-            args.model,
-            args.position,
-            tandem_models::kernels_level(),
-            args.reps
-        );
+        println!("{} at position {} ({on}), median of {} calls:", args.model, args.position, args.reps);
+        if exact != usize::MAX {
+            println!(
+                "  rows are exact up to {exact} tokens per call on this device (wider calls are not used to verify)"
+            );
+        }
         for (k, med, min) in &rows {
             let rel = one.map(|o| format!("{:.2}x k=1", med / o)).unwrap_or_default();
             println!("  k={k:<3} {med:>8.1} ms (min {min:.1})  {rel}");

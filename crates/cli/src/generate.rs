@@ -62,13 +62,14 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     println!();
     let s = &out.stats;
     eprintln!(
-        "\n{} tokens · {:.1} tok/s · drafter {} · accepted {}/{} drafted ({:.0}%) · stop: {:?}",
+        "\n{} tokens · {:.1} tok/s · drafter {} · accepted {}/{} drafted ({:.0}%) · {} · stop: {:?}",
         s.generated,
         s.tokens_per_second,
         s.drafter,
         s.accepted,
         s.drafted,
         s.acceptance_rate * 100.0,
+        rt.devices_line(),
         out.reason
     );
     history.map_or(Ok(()), Recording::finish)

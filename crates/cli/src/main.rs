@@ -4,6 +4,7 @@ mod args;
 mod bench;
 mod bench_verify;
 mod chat;
+mod devices;
 mod generate;
 mod history_cmd;
 mod history_record;
@@ -21,6 +22,7 @@ fn main() {
         Command::Generate(a) => generate::run(a),
         Command::Bench(a) => bench::run(a),
         Command::BenchVerify(a) => bench_verify::run(a),
+        Command::Devices(a) => devices::run(a),
         Command::Chat(a) => chat::run(a),
         Command::Models(a) => models_cmd::run(a),
         Command::History(a) => history_cmd::run(a),

@@ -195,8 +195,14 @@ impl Generator {
                 Some(d) => (Some(d.source(&seq)), d.backlog(&seq)),
                 None => (None, 0),
             };
-            // Draft no more than can be output, nor than fits the context with `last`.
-            let k = self.policy.next_k(source, backlog).min(cfg.max_tokens - out.len() - 1).min(max_ctx - pos - 1);
+            // Draft no more than can be output, nor than fits the context with `last`, nor
+            // than the target checks exactly in one call (with `last`).
+            let k = self
+                .policy
+                .next_k(source, backlog)
+                .min(cfg.max_tokens - out.len() - 1)
+                .min(max_ctx - pos - 1)
+                .min(target.exact_rows().saturating_sub(1));
             let draft_started = Instant::now();
             let proposal = match drafter.as_mut() {
                 Some(d) if k > 0 => d.propose(&seq, k, &cfg.sampling, &mut rng)?,

@@ -59,4 +59,11 @@ pub trait Model: Send {
     fn forward(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> Result<Logits, ModelError>;
     /// Drops every cached position at or after `len` (no-op if `len >= cached_len()`).
     fn truncate(&mut self, len: usize);
+    /// The widest call (in tokens) whose rows keep the row-exactness invariant. Models whose
+    /// kernels are exact by construction keep the default; a model running on kernels it does
+    /// not own (a GPU library's) measures it, and the generator never verifies more than this
+    /// many tokens at once. 1 means every step is a plain one.
+    fn exact_rows(&self) -> usize {
+        usize::MAX
+    }
 }

@@ -47,6 +47,28 @@ fn max_tokens_is_never_exceeded_even_mid_step() {
 }
 
 #[test]
+fn verification_is_never_wider_than_the_target_checks_exactly() {
+    let p = prompt(13, 6, VOCAB, false);
+    for exact in [1, 2, 4] {
+        let mut target = ToyModel::new(13, VOCAB);
+        let full = reference(&target, &p, 30);
+        target.exact_rows = exact;
+        let mut d = ModelDrafter::new(FakeDraft::new(&target, 1.0, 0), VOCAB);
+        // Prefill asks for the last row only, so only steps are limited.
+        let mut widest_step = 0;
+        let mut c = cfg(30, 8);
+        let out = generate(&mut target, Some(&mut d), &p, &mut c, &AtomicBool::new(false), &mut |e| {
+            if let Event::Step(s) = e {
+                widest_step = widest_step.max(s.drafted.len() + 1);
+            }
+        })
+        .unwrap();
+        assert_eq!(out.tokens, full, "exact_rows {exact}");
+        assert_eq!(widest_step, exact, "a perfect draft uses the whole allowed width");
+    }
+}
+
+#[test]
 fn eos_ends_the_output_before_itself() {
     let target = ToyModel::new(12, VOCAB);
     let p = prompt(12, 6, VOCAB, false);

@@ -53,6 +53,18 @@ pub enum ModelsError {
     /// The person paused or cancelled; a paused download continues where it stopped.
     #[error("{}", if *paused { "the download is paused; fetch it again to continue where it stopped" } else { "the download was cancelled" })]
     Stopped { paused: bool },
+    /// A requested backend that this build does not have, or a device that is not there.
+    #[error("{0}")]
+    DeviceUnavailable(String),
+    /// A model that would not fit in a device's free memory, found before loading it.
+    #[error(
+        "{what} needs about {} of memory on {device}, and {} is free; choose the processor for it in Settings, or a smaller pair",
+        gb(*needed), gb(*free)
+    )]
+    DeviceMemory { what: String, device: String, needed: u64, free: u64 },
+    /// A device that failed while loading or running a model.
+    #[error("{device} failed: {message}")]
+    Device { device: String, message: String },
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -85,6 +97,9 @@ impl ModelsError {
             ModelsError::NotFound(_) => "not_found",
             ModelsError::DiskFull { .. } => "disk_full",
             ModelsError::Stopped { .. } => "cancelled",
+            ModelsError::DeviceUnavailable(_) => "device_unavailable",
+            ModelsError::DeviceMemory { .. } => "out_of_memory",
+            ModelsError::Device { .. } => "device_failed",
             ModelsError::Io(e) if is_disk_full(e) => "disk_full",
             ModelsError::Io(_) => "io",
         }

@@ -104,6 +104,14 @@ impl GgufFile {
         self.content.tensor_infos.contains_key(name)
     }
 
+    /// Every tensor's name and size in bytes as stored.
+    pub fn tensor_sizes(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.content.tensor_infos.iter().map(|(name, info)| {
+            let qtype = qtype_of(info.ggml_dtype).expect("validated at open");
+            (name.as_str(), tensor_bytes(info, qtype).expect("validated at open"))
+        })
+    }
+
     /// A 2-D weight matrix, `rows x cols` in the kernels' orientation (output features x
     /// input features), backed by the memory map.
     pub fn matrix(&self, name: &str) -> Result<QMatrix> {
@@ -117,6 +125,23 @@ impl GgufFile {
         let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = self.map.clone();
         QMatrix::new(qtype, rows, cols, Bytes::Shared { buf: shared, offset, len: bytes })
             .map_err(|e| self.bad(format!("tensor `{name}`: {e}")))
+    }
+
+    /// A weight as candle's quantized tensor on `device`, read from the file (for the
+    /// accelerated path; the CPU path uses [`GgufFile::matrix`] and its memory map).
+    /// `device_name` is how errors name the device.
+    pub fn qtensor(
+        &self,
+        name: &str,
+        device: &candle_core::Device,
+        device_name: &str,
+    ) -> Result<candle_core::quantized::QTensor> {
+        self.tensor(name)?;
+        let mut file = std::io::BufReader::new(File::open(&self.path)?);
+        self.content.tensor(&mut file, name, device).map_err(|e| ModelsError::Device {
+            device: device_name.to_string(),
+            message: format!("could not load `{name}` from {}: {e}", self.source),
+        })
     }
 
     /// A 1-D tensor (norm weights, biases) as f32.

@@ -141,6 +141,8 @@ impl App {
             },
             draft_max: settings.draft_length,
             draft_limit: 8,
+            target_device: settings.target_device.clone(),
+            draft_device: settings.draft_device.clone(),
         };
         let runtime = Runtime::load(&config)?;
         let view = LoadedPairView {

@@ -45,8 +45,10 @@ pub struct PairCheck {
 pub struct Device {
     pub id: String,
     pub name: String,
+    /// `auto`, `cpu`, `cuda` or `metal`.
     pub kind: String,
     pub memory_bytes: Option<u64>,
+    pub free_bytes: Option<u64>,
 }
 
 impl App {
@@ -142,15 +144,23 @@ impl App {
         }
     }
 
-    /// The devices this build can run models on.
+    /// Where models can run: "automatic" first, then every device this build can use.
     pub fn devices(&self) -> Vec<Device> {
-        let library = self.library().ok();
-        let ram = library.as_ref().map(|l| Machine::detect(l).total_ram_bytes);
-        vec![Device {
-            id: "cpu".into(),
-            name: format!("Processor ({} kernels)", tandem_models::kernels_level()),
-            kind: "cpu".into(),
-            memory_bytes: ram,
-        }]
+        let automatic = Device {
+            id: "auto".into(),
+            name: "Automatic (a graphics card when the model fits on it)".into(),
+            kind: "auto".into(),
+            memory_bytes: None,
+            free_bytes: None,
+        };
+        std::iter::once(automatic)
+            .chain(tandem_models::device::devices().into_iter().map(|d| Device {
+                id: d.id,
+                name: d.name,
+                kind: d.kind,
+                memory_bytes: d.total_bytes,
+                free_bytes: d.free_bytes,
+            }))
+            .collect()
     }
 }

@@ -9,7 +9,8 @@ use tandem_engine::{
     DraftLength, Drafter, Event, GenerateConfig, Generator, HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter,
     Output, SamplingParams, TokenId,
 };
-use tandem_models::{ChatMessage, ChatTemplate, LoadedPair, StopStrings, Tokenizer, Transformer};
+use tandem_models::device::Placement;
+use tandem_models::{ChatMessage, ChatTemplate, DeviceChoice, LoadedPair, PairDevices, Runner, StopStrings, Tokenizer};
 
 use crate::error::{Result, SessionError};
 
@@ -43,6 +44,16 @@ pub struct PairConfig {
     pub draft_max: Option<usize>,
     /// Upper bound of the adaptive draft length.
     pub draft_limit: usize,
+    /// Where the target runs: `auto`, `cpu`, `cuda`, `cuda:N`, `metal`.
+    #[serde(default = "auto")]
+    pub target_device: String,
+    /// Where the draft model runs (same names).
+    #[serde(default = "auto")]
+    pub draft_device: String,
+}
+
+fn auto() -> String {
+    "auto".into()
 }
 
 /// How one answer is decoded.
@@ -67,7 +78,7 @@ impl Default for Sampling {
 /// The models, the drafter chosen for them, and the generator that remembers what the
 /// target's cache holds between turns.
 pub struct Runtime {
-    target: Transformer,
+    target: Runner,
     /// Shared so that event callbacks can detokenise while the target is generating.
     pub tokenizer: Arc<Tokenizer>,
     template: ChatTemplate,
@@ -75,6 +86,7 @@ pub struct Runtime {
     drafter_name: &'static str,
     draft_length: DraftLength,
     generator: Generator,
+    placement: Placement,
 }
 
 impl Runtime {
@@ -90,7 +102,11 @@ impl Runtime {
         } else {
             args.draft.as_deref()
         };
-        let LoadedPair { target, draft, .. } = LoadedPair::load(&args.target, draft_spec, None)?;
+        let devices = PairDevices {
+            target: DeviceChoice::parse(&args.target_device)?,
+            draft: DeviceChoice::parse(&args.draft_device)?,
+        };
+        let LoadedPair { target, draft, placement, .. } = LoadedPair::load(&args.target, draft_spec, devices, None)?;
         let target_vocab = tandem_engine::Model::vocab_size(&target.transformer);
         let (drafter, drafter_name) = build_drafter(args.drafter, draft, target_vocab);
         let draft_length = match args.draft_max {
@@ -105,7 +121,23 @@ impl Runtime {
             drafter_name,
             draft_length,
             generator: Generator::new(draft_length),
+            placement,
         })
+    }
+
+    /// Where each model runs, and why when that was chosen automatically.
+    pub fn placement(&self) -> &Placement {
+        &self.placement
+    }
+
+    /// Where the models run, in one line for people.
+    pub fn devices_line(&self) -> String {
+        let p = &self.placement;
+        match p.draft {
+            Some(d) if d == p.target => format!("both models on {}", p.target),
+            Some(d) => format!("large model on {}, small model on {d}", p.target),
+            None => format!("on {}", p.target),
+        }
     }
 
     /// "model", "ngram", "hybrid" or "none".
@@ -156,7 +188,7 @@ impl Runtime {
 
 fn build_drafter(
     choice: DrafterChoice,
-    draft: Option<Transformer>,
+    draft: Option<Runner>,
     target_vocab: usize,
 ) -> (Option<Box<dyn Drafter>>, &'static str) {
     let ngram = || NgramDrafter::new(NgramConfig::default());

@@ -43,8 +43,8 @@ impl Default for Settings {
             language: "en".into(),
             theme: "system".into(),
             keep_rejected: false,
-            target_device: "cpu".into(),
-            draft_device: "cpu".into(),
+            target_device: "auto".into(),
+            draft_device: "auto".into(),
             hf_token: None,
             hf_endpoint: None,
         }
@@ -77,9 +77,9 @@ impl Settings {
         if !(1..=8192).contains(&self.max_tokens) {
             return bad("the answer length must be between 1 and 8192 tokens");
         }
-        if self.target_device != "cpu" || self.draft_device != "cpu" {
-            return bad("this build runs models on the processor (cpu) only");
-        }
+        // Whether the device is present is checked when a pair is loaded, with its memory.
+        tandem_models::DeviceChoice::parse(&self.target_device)?;
+        tandem_models::DeviceChoice::parse(&self.draft_device)?;
         Ok(())
     }
 

@@ -25,11 +25,22 @@ pub struct ToyModel {
     /// Tokens passed to `forward` over the model's life.
     pub fed_total: usize,
     pub forward_calls: usize,
+    /// What [`Model::exact_rows`] reports.
+    pub exact_rows: usize,
 }
 
 impl ToyModel {
     pub fn new(seed: u64, vocab: usize) -> Self {
-        ToyModel { seed, vocab, order: 2, max_context: 4096, cache: Vec::new(), fed_total: 0, forward_calls: 0 }
+        ToyModel {
+            seed,
+            vocab,
+            order: 2,
+            max_context: 4096,
+            cache: Vec::new(),
+            fed_total: 0,
+            forward_calls: 0,
+            exact_rows: usize::MAX,
+        }
     }
 
     /// The logits after the cached prefix `history` (non-empty).
@@ -75,6 +86,9 @@ impl Model for ToyModel {
     }
     fn truncate(&mut self, len: usize) {
         self.cache.truncate(len);
+    }
+    fn exact_rows(&self) -> usize {
+        self.exact_rows
     }
 }
 

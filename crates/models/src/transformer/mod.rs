@@ -12,7 +12,7 @@ mod attention;
 mod kv_cache;
 mod rope;
 
-use tandem_engine::{Logits, LogitsWanted, Model, ModelError, TokenId};
+pub(crate) use tandem_engine::{Logits, LogitsWanted, Model, ModelError, TokenId};
 use tandem_kernels::QMatrix;
 
 use crate::config::{Arch, ModelConfig};
@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::gguf::GgufFile;
 use attention::{attend, AttentionShape};
 use kv_cache::LayerCache;
-use rope::Rope;
+pub(crate) use rope::Rope;
 
 struct Layer {
     attn_norm: Vec<f32>,

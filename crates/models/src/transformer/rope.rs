@@ -42,6 +42,14 @@ impl Rope {
         }
     }
 
+    /// Cosines and sines of positions `pos..pos + rows`, `head_dim / 2` per position.
+    /// `ensure(pos + rows)` must have been called.
+    pub fn table(&self, pos: usize, rows: usize) -> (&[f32], &[f32]) {
+        let half = self.head_dim / 2;
+        let span = pos * half..(pos + rows) * half;
+        (&self.cos[span.clone()], &self.sin[span])
+    }
+
     /// Rotates every head in `x` (`n_heads * head_dim` values) for position `pos`.
     /// `ensure(pos + 1)` must have been called.
     pub fn apply(&self, x: &mut [f32], pos: usize) {

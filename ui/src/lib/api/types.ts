@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'busy'
   | 'bad_file'
   | 'unsupported_model'
+  | 'device_unavailable'
+  | 'device_failed'
   | 'no_pair_loaded'
   | 'store'
   | 'invalid_input'
@@ -35,6 +37,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'busy',
   'bad_file',
   'unsupported_model',
+  'device_unavailable',
+  'device_failed',
   'no_pair_loaded',
   'store',
   'invalid_input',
@@ -60,7 +64,7 @@ export interface Settings {
   theme: Theme;
   /** keep struck guesses */
   keepRejected: boolean;
-  /** device id from devicesList, 'cpu' default */
+  /** device id from devicesList; 'auto' (the default) picks a GPU when the model fits */
   targetDevice: string;
   draftDevice: string;
   hfToken: string | null;
@@ -78,8 +82,10 @@ export interface AppInfo {
 export interface Device {
   id: string;
   name: string;
-  kind: 'cpu' | 'cuda' | 'metal';
+  /** 'auto' is not a device but the choice to let the app pick one */
+  kind: 'auto' | 'cpu' | 'cuda' | 'metal';
   memoryBytes: number | null;
+  freeBytes: number | null;
 }
 
 export type ModelSource = 'catalog' | 'imported' | 'found';

@@ -234,6 +234,7 @@ export const en = {
   'settings.devices': 'Where the models run',
   'settings.targetDevice': 'Large model runs on',
   'settings.draftDevice': 'Small model runs on',
+  'settings.deviceAuto': 'Automatic (the graphics card when the model fits on it)',
   'settings.speculation': 'Guessing ahead',
   'settings.drafter': 'Who guesses',
   'settings.drafterAuto': 'Automatic (recommended)',

@@ -236,6 +236,7 @@ export const zh: Record<MessageKey, string> = {
   'settings.devices': '模型运行在哪里',
   'settings.targetDevice': '大模型运行于',
   'settings.draftDevice': '小模型运行于',
+  'settings.deviceAuto': '自动（显卡放得下模型时使用显卡）',
   'settings.speculation': '提前猜测',
   'settings.drafter': '由谁猜测',
   'settings.drafterAuto': '自动（推荐）',

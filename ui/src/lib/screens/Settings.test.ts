@@ -15,8 +15,9 @@ beforeEach(async () => {
   handlers.settings_get = () => settingsFixture();
   handlers.settings_set = (a) => a.settings;
   handlers.devices_list = () => [
-    { id: 'cpu', name: 'CPU', kind: 'cpu', memoryBytes: null },
-    { id: 'cuda:0', name: 'GeForce', kind: 'cuda', memoryBytes: 8e9 },
+    { id: 'auto', name: 'Automatic', kind: 'auto', memoryBytes: null, freeBytes: null },
+    { id: 'cpu', name: 'CPU', kind: 'cpu', memoryBytes: null, freeBytes: null },
+    { id: 'cuda:0', name: 'GeForce', kind: 'cuda', memoryBytes: 8e9, freeBytes: 6e9 },
   ];
   await settings.load();
 });
@@ -46,8 +47,11 @@ describe('Settings', () => {
     ]) {
       expect(field(id), id).toBeTruthy();
     }
-    const options = Array.from((field('target-device') as unknown as HTMLSelectElement).options).map((o) => o.value);
-    expect(options).toEqual(['cpu', 'cuda:0']);
+    const options = Array.from((field('target-device') as unknown as HTMLSelectElement).options);
+    expect(options.map((o) => o.value)).toEqual(['auto', 'cpu', 'cuda:0']);
+    // The automatic choice is named in the person's language, not the shell's words.
+    expect(options[0].textContent).toBe('Automatic (the graphics card when the model fits on it)');
+    expect(options[2].textContent).toContain('GeForce');
     expect(field('draft-length').disabled).toBe(true);
     expect(screen.getByTestId('app-info').textContent).toContain('avx2');
   });
