@@ -129,3 +129,28 @@ fn hybrid_uses_the_lookup_when_it_matches_and_the_model_otherwise() {
     assert_eq!(got, Proposal { tokens: vec![5, 6, 7], dists: None });
     assert_eq!(hybrid.source(&repeated), DrafterKind::Ngram, "the policy is told the lookup will answer");
 }
+
+#[test]
+fn a_doubtful_draft_stops_early_and_keeps_its_cache_in_step() {
+    let target = ToyModel::new(5, VOCAB);
+    let ctx = prompt(5, 9, VOCAB, false);
+    let full = greedy(&mut ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB), &ctx, 8);
+    // The toy logits are nearly flat over 16 ids, so the draft doubts every guess: with any
+    // threshold above its first guess's probability it proposes exactly one token.
+    let mut doubtful = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB).stopping_below(0.9);
+    let short = greedy(&mut doubtful, &ctx, 8);
+    assert_eq!(short, full[..1]);
+    // A low threshold proposes a prefix of the same guesses, never other ones.
+    let mut lenient = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB).stopping_below(1e-3);
+    let some = greedy(&mut lenient, &ctx, 8);
+    assert!(!some.is_empty() && some.len() < full.len() && full.starts_with(&some), "{some:?} of {full:?}");
+    // After stopping early the drafter continues correctly from a longer context.
+    let longer = [ctx.clone(), short.clone(), vec![3]].concat();
+    let reference = greedy(&mut ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB), &longer, 1);
+    assert_eq!(greedy(&mut doubtful, &longer, 8), reference);
+    // Sampled drafts stop the same way and keep one distribution per token.
+    let sampling = SamplingParams { temperature: 1.0, top_p: 1.0, seed: 0 };
+    let s = doubtful.propose(&ctx, 8, &sampling, &mut Rng::new(3)).unwrap();
+    assert_eq!(s.tokens.len(), 1);
+    assert_eq!(s.dists.map(|d| d.len()), Some(1));
+}

@@ -186,6 +186,12 @@ impl Runtime {
     }
 }
 
+/// A draft stops once the draft model's own estimate that all its guesses are accepted
+/// falls below this. Measured on the default pair with three guesses per step: the worst
+/// prompt (Chinese prose) went from 0.43x to 0.56x of plain speed and the median from 0.84x
+/// to 0.89x, with no prompt slower.
+const DRAFT_DOUBT: f32 = 0.3;
+
 fn build_drafter(
     choice: DrafterChoice,
     draft: Option<Runner>,
@@ -195,10 +201,13 @@ fn build_drafter(
     match (choice, draft) {
         (DrafterChoice::None, _) => (None, "none"),
         (DrafterChoice::Ngram, _) | (DrafterChoice::Auto, None) => (Some(Box::new(ngram())), "ngram"),
-        (DrafterChoice::Model, Some(d)) => (Some(Box::new(ModelDrafter::new(d, target_vocab))), "model"),
-        (DrafterChoice::Hybrid | DrafterChoice::Auto, Some(d)) => {
-            (Some(Box::new(HybridDrafter::new(ngram(), ModelDrafter::new(d, target_vocab)))), "hybrid")
+        (DrafterChoice::Model, Some(d)) => {
+            (Some(Box::new(ModelDrafter::new(d, target_vocab).stopping_below(DRAFT_DOUBT))), "model")
         }
+        (DrafterChoice::Hybrid | DrafterChoice::Auto, Some(d)) => (
+            Some(Box::new(HybridDrafter::new(ngram(), ModelDrafter::new(d, target_vocab).stopping_below(DRAFT_DOUBT)))),
+            "hybrid",
+        ),
         (DrafterChoice::Model | DrafterChoice::Hybrid, None) => unreachable!("checked in Runtime::load"),
     }
 }

@@ -14,11 +14,14 @@ use crate::sampler::{self, SamplingParams};
 /// - `last_row`, when `Some`, holds the logits after the last token of `fed`.
 /// - The model is never fed more than `max_context()` positions.
 /// - Only ids `< vocab_limit` (the ids the target also has) are ever proposed.
+/// - Drafting stops early only when the draft's own estimate that every token so far will
+///   be accepted falls below `stop_below`: the first token is always proposed.
 pub struct ModelDrafter<M: Model> {
     model: M,
     fed: Vec<TokenId>,
     last_row: Option<Vec<f32>>,
     vocab_limit: usize,
+    stop_below: f32,
 }
 
 impl<M: Model> ModelDrafter<M> {
@@ -28,7 +31,16 @@ impl<M: Model> ModelDrafter<M> {
         // The cache may hold tokens we cannot name; start from a known-empty state.
         model.truncate(0);
         let vocab_limit = model.vocab_size().min(target_vocab);
-        ModelDrafter { model, fed: Vec::new(), last_row: None, vocab_limit }
+        ModelDrafter { model, fed: Vec::new(), last_row: None, vocab_limit, stop_below: 0.0 }
+    }
+
+    /// Stops a draft early once the product of the draft's probabilities for its own
+    /// tokens (its estimate that the target accepts all of them) would fall below
+    /// `threshold`: a guess the draft itself doubts mostly costs a verification row for
+    /// nothing. The output cannot change; only how much is guessed.
+    pub fn stopping_below(mut self, threshold: f32) -> Self {
+        self.stop_below = threshold;
+        self
     }
 
     /// The wrapped model.
@@ -116,17 +128,31 @@ impl<M: Model> Drafter for ModelDrafter<M> {
         self.sync(context)?;
         let mut tokens = Vec::with_capacity(k);
         let mut dists = Vec::new();
+        // The draft's estimate that every token proposed so far is accepted.
+        let mut all_accepted = 1f32;
         for j in 0..k {
-            let row = self.last_row.take().expect("sync and feed leave the logits after the cache");
-            let row = &row[..self.vocab_limit];
-            let token = if sampling.is_greedy() {
-                sampler::argmax(row)?
+            let full = self.last_row.take().expect("sync and feed leave the logits after the cache");
+            let row = &full[..self.vocab_limit];
+            let (token, q) = if sampling.is_greedy() {
+                let t = sampler::argmax(row)?;
+                (t, None)
             } else {
                 let q = sampler::distribution(row, sampling)?;
-                let t = sampler::sample(&q, rng)?;
-                dists.push(q);
-                t
+                (sampler::sample(&q, rng)?, Some(q))
             };
+            if self.stop_below > 0.0 {
+                let p = match &q {
+                    Some(q) => q[token as usize],
+                    None => softmax_at(row, token as usize),
+                };
+                all_accepted *= p;
+                if j > 0 && all_accepted < self.stop_below {
+                    // `fed` ends with the previous token and `full` is the row after it.
+                    self.last_row = Some(full);
+                    break;
+                }
+            }
+            dists.extend(q);
             tokens.push(token);
             if j + 1 < k {
                 self.feed(&[token])?;
@@ -142,4 +168,11 @@ impl<M: Model> Drafter for ModelDrafter<M> {
         }
         self.sync(context)
     }
+}
+
+/// The probability of `index` under the softmax of `logits` (temperature 1).
+fn softmax_at(logits: &[f32], index: usize) -> f32 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = logits.iter().map(|l| (l - max).exp()).sum();
+    (logits[index] - max).exp() / sum
 }
