@@ -19,8 +19,9 @@ pub fn run(args: BenchVerifyArgs) -> Result<()> {
     if ks.contains(&0) {
         bail!("--k values must be at least 1");
     }
+    let device = DeviceChoice::parse(&args.device)?;
     let path = cache::resolve(&args.model)?;
-    let (loaded, _) = LoadedModel::load_on(&path, DeviceChoice::parse(&args.device)?, None)?;
+    let (loaded, _) = LoadedModel::load_on(&path, device, None)?;
     let mut model = loaded.transformer;
     let vocab = model.vocab_size() as u32;
     // A context of `position` tokens, as in the middle of an answer.
