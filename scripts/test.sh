@@ -8,6 +8,8 @@ source scripts/env.sh
 # One test at a time: the real-model tests each use both cores, and running them side
 # by side only makes every one of them slower.
 cargo test --workspace --no-fail-fast -- --test-threads=1
+# The GPU backend cannot run here, but it must keep compiling: nvcc comes from PyPI.
+scripts/check-cuda.sh
 (cd ui && npm test --silent)
 # tauri-driver bridges WebDriver to the app's WebKitWebDriver; kept in cargo's bin folder.
 command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked -q

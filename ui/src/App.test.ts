@@ -15,7 +15,7 @@ function shell(opts: { loaded: boolean; firstRun?: boolean; language?: 'en' | 'z
   handlers.models_list = () => [modelFixture({ id: 'big' }), modelFixture({ id: 'small', name: 'Small Model' })];
   handlers.pairs_list = () => [pairFixture()];
   handlers.pair_current = () =>
-    opts.loaded ? { target: 'big', draft: 'small', drafter: 'auto', memoryBytes: 1.5e9 } : null;
+    opts.loaded ? { target: 'big', draft: 'small', drafter: 'auto', memoryBytes: 1.5e9, targetDevice: 'cpu', draftDevice: 'cpu', deviceNote: null } : null;
   handlers.conversations_list = () => [];
   handlers.models_recommend = () => ({ pair: null, reason: 'r', machine: { totalRamBytes: 1, availableRamBytes: 1, freeDiskBytes: 1, cores: 1 }, others: [] });
   handlers.documents_list = () => [];

@@ -40,6 +40,11 @@ pub struct LoadedPairView {
     pub drafter: DrafterChoice,
     /// Size of the mapped weights.
     pub memory_bytes: u64,
+    /// Where the target runs (`cpu`, `cuda:0`, `metal:0`).
+    pub target_device: String,
+    pub draft_device: Option<String>,
+    /// Why the automatic choice left a model on the processor, in plain words.
+    pub device_note: Option<String>,
 }
 
 /// Loading progress for the UI.
@@ -150,6 +155,9 @@ impl App {
             draft: draft.map(str::to_string),
             drafter: config.drafter,
             memory_bytes: memory,
+            target_device: runtime.placement().target.id(),
+            draft_device: runtime.placement().draft.map(|d| d.id()),
+            device_note: runtime.placement().note.clone(),
         };
         self.store.set_setting("app.pair", &serde_json::json!({"target": target, "draft": draft}))?;
         self.first_run.store(false, Ordering::SeqCst);

@@ -164,6 +164,11 @@ export interface LoadedPair {
   draft: string | null;
   drafter: DrafterChoice;
   memoryBytes: number;
+  /** where each model runs: 'cpu', 'cuda:0', 'metal:0' */
+  targetDevice: string;
+  draftDevice: string | null;
+  /** why the automatic choice kept a model off the GPU (plain words), if it did */
+  deviceNote: string | null;
 }
 
 export interface Stats {

@@ -4,7 +4,7 @@ import { decideStart, missingModels, readyPair } from './start';
 
 const big = modelFixture({ id: 'big' });
 const small = modelFixture({ id: 'small', name: 'Small' });
-const loaded = { target: 'big', draft: 'small', drafter: 'auto' as const, memoryBytes: 1 };
+const loaded = { target: 'big', draft: 'small', drafter: 'auto' as const, memoryBytes: 1, targetDevice: 'cpu', draftDevice: 'cpu', deviceNote: null };
 
 describe('decideStart', () => {
   it('offers "Load and start" when a catalog pair is downloaded', () => {

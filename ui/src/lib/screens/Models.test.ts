@@ -117,14 +117,35 @@ describe('Models', () => {
     channelOf<{ type: 'loading'; which: 'target'; fraction: number }>('pair_load')({ type: 'loading', which: 'target', fraction: 0.4 });
     await settle();
     expect(screen.getByTestId('load-target').getAttribute('aria-valuenow')).toBe('40');
-    load.resolve({ target: 'big', draft: 'small', drafter: 'auto', memoryBytes: 1_600_000_000 });
+    load.resolve({ target: 'big', draft: 'small', drafter: 'auto', memoryBytes: 1_600_000_000, targetDevice: 'cpu', draftDevice: 'cpu', deviceNote: null });
     await settle();
     expect(nav.screen).toBe('chat');
     expect(screen.getByTestId('loaded-pair').textContent).toContain('1.6 GB');
+    expect(screen.getByTestId('loaded-pair').textContent).toContain('runs on the processor');
+    expect(screen.queryByTestId('device-note')).toBeNull();
     await fireEvent.click(screen.getByTestId('unload'));
     await settle();
     expect(invoke).toHaveBeenCalledWith('pair_unload', {});
     expect(screen.getByTestId('loaded-pair').textContent).toContain('Nothing is loaded');
+  });
+
+  it('says where each model runs and why the automatic choice kept one off the GPU', async () => {
+    list = list.map((m) => ({ ...m, status: 'ready' }));
+    handlers.pair_load = () => ({
+      target: 'big',
+      draft: 'small',
+      drafter: 'auto',
+      memoryBytes: 1e9,
+      targetDevice: 'cpu',
+      draftDevice: 'cuda:0',
+      deviceNote: 'The large model runs on the processor: it needs about 5.0 GB on GeForce, and 3.0 GB is free.',
+    });
+    render(Models);
+    await settle(10);
+    await fireEvent.click(screen.getByTestId('pair-load'));
+    await settle();
+    expect(screen.getByTestId('loaded-pair').textContent).toContain('large model on the processor, small model on CUDA 0');
+    expect(screen.getByTestId('device-note').textContent).toContain('3.0 GB is free');
   });
 
   it('shows the reasons when loading fails because the pair is incompatible', async () => {

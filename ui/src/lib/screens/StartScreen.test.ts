@@ -36,7 +36,7 @@ describe('First run', () => {
     channelOf<LoadEvent>('pair_load')({ type: 'loading', which: 'target', fraction: 0.5 });
     await settle();
     expect(screen.getByTestId('load-progress').getAttribute('aria-valuenow')).toBe('25');
-    loaded.resolve({ target: 'big', draft: 'small', drafter: 'auto', memoryBytes: 1 });
+    loaded.resolve({ target: 'big', draft: 'small', drafter: 'auto', memoryBytes: 1, targetDevice: 'cpu', draftDevice: 'cpu', deviceNote: null });
     await settle();
     expect(nav.screen).toBe('chat');
   });
@@ -49,7 +49,7 @@ describe('First run', () => {
     await models.refresh();
     const dl = deferred<{ path: string }>();
     handlers.model_download = () => dl.promise;
-    handlers.pair_load = () => ({ target: 'big', draft: 'small', drafter: 'auto', memoryBytes: 1 });
+    handlers.pair_load = () => ({ target: 'big', draft: 'small', drafter: 'auto', memoryBytes: 1, targetDevice: 'cpu', draftDevice: 'cpu', deviceNote: null });
     render(StartScreen);
     await settle();
     expect(screen.getByTestId('recommend-reason').textContent).toBe('It fits in memory and is fast on this computer.');
