@@ -17,7 +17,8 @@ if ! nvidia-smi --query-gpu=name,memory.total,memory.free,driver_version,compute
   exit 2
 fi
 cat "$out/gpu.csv"
-command -v nvcc >/dev/null || source scripts/cuda-toolkit.sh
+export TANDEM_CUDA_LINK=1
+source scripts/cuda-toolkit.sh
 # candle's kernels are compiled for this GPU only.
 export CUDA_COMPUTE_CAP="${CUDA_COMPUTE_CAP:-$(head -1 "$out/gpu.csv" | awk -F', ' '{print $5}' | tr -d .)}"
 
