@@ -100,7 +100,11 @@ impl App {
         AppInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             kernels: tandem_models::kernels_level().to_string(),
-            backends: vec!["cpu".to_string()],
+            backends: tandem_models::device::backends()
+                .into_iter()
+                .filter(|b| b.built)
+                .map(|b| b.name.to_string())
+                .collect(),
             first_run: self.first_run.load(Ordering::SeqCst),
         }
     }

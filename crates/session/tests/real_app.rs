@@ -139,6 +139,11 @@ fn without_a_pair_answers_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(&dir.path().join("h.sqlite"), Locations::from_env().unwrap()).unwrap();
     assert!(app.info().first_run);
+    // The backends this build really has, as `tandem devices` reports them.
+    let backends = app.info().backends;
+    assert_eq!(backends[0], "cpu");
+    assert_eq!(backends.iter().any(|b| b == "cuda"), cfg!(feature = "cuda"));
+    assert_eq!(backends.iter().any(|b| b == "metal"), cfg!(feature = "metal"));
     let c = app.create_conversation("t").unwrap();
     let err = app.chat_send(c.id, "hi", &mut |_| {}).unwrap_err();
     assert_eq!(err.code(), "no_pair_loaded");
