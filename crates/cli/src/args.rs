@@ -180,6 +180,9 @@ pub struct BenchVerifyArgs {
     /// Where the model runs: cpu, cuda, cuda:N or metal.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Load it as a draft model is loaded (Q5_0 matrices widened to Q8_0 on the processor).
+    #[arg(long)]
+    pub as_draft: bool,
     #[arg(long)]
     pub json: bool,
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use tandem_engine::{LogitsWanted, Model};
-use tandem_models::{cache, DeviceChoice, LoadedModel, Runner};
+use tandem_models::{cache, DeviceChoice, GgufFile, LoadedModel, Runner};
 
 use crate::args::BenchVerifyArgs;
 
@@ -21,8 +21,11 @@ pub fn run(args: BenchVerifyArgs) -> Result<()> {
     }
     let device = DeviceChoice::parse(&args.device)?;
     let path = cache::resolve(&args.model)?;
-    let (loaded, _) = LoadedModel::load_on(&path, device, None)?;
-    let mut model = loaded.transformer;
+    let mut model = if args.as_draft {
+        Runner::load_draft(&GgufFile::open(&path)?, device, None)?
+    } else {
+        LoadedModel::load_on(&path, device, None)?.0.transformer
+    };
     let vocab = model.vocab_size() as u32;
     // A context of `position` tokens, as in the middle of an answer.
     let context: Vec<u32> = (0..args.position as u32).map(|i| 1000 + (i * 7919) % (vocab - 2000)).collect();

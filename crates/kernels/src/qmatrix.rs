@@ -86,8 +86,9 @@ impl QMatrix {
     }
 
     /// Re-encode this matrix as `to` (e.g. Q5_0 -> Q8_0 so a draft model gets the faster
-    /// kernels). Values pass through f32, so the result is as close to the original as
-    /// `to`'s precision allows. Encoding into the K-quant types is not supported.
+    /// kernels). Q5_0 -> Q8_0 is exact and block by block; otherwise values pass through f32,
+    /// so the result is as close to the original as `to`'s precision allows. Encoding into
+    /// the K-quant types is not supported.
     pub fn requantize(&self, to: QType) -> Result<QMatrix, KernelError> {
         if !formats::can_encode(to) {
             return Err(KernelError::CannotEncode(to));
@@ -98,6 +99,17 @@ impl QMatrix {
         };
         let total = self.rows.checked_mul(rb).ok_or(KernelError::TooLarge { rows: self.rows, cols: self.cols })?;
         let mut out = vec![0u8; total];
+        if let Some(widen) = formats::widening(self.qtype, to) {
+            let (from_bytes, to_bytes) = (self.qtype.block_bytes(), to.block_bytes());
+            out.par_chunks_mut(to_bytes * 1024).zip(self.data().par_chunks(from_bytes * 1024)).for_each(
+                |(dst, src)| {
+                    for (d, s) in dst.chunks_exact_mut(to_bytes).zip(src.chunks_exact(from_bytes)) {
+                        widen(s, d);
+                    }
+                },
+            );
+            return QMatrix::new(to, self.rows, self.cols, Bytes::Owned(out));
+        }
         out.par_chunks_mut(rb).enumerate().try_for_each_init(
             || vec![0f32; self.cols],
             |row, (r, dst)| {

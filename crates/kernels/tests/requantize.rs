@@ -10,12 +10,18 @@ fn max_abs(v: &[f32]) -> f32 {
 }
 
 #[test]
-fn q5_0_to_q8_0_stays_close_to_the_original() {
+fn q5_0_to_q8_0_keeps_every_value() {
     let (m, original) = random_matrix(QType::Q5_0, 40, 256, 11);
     let q8 = m.requantize(QType::Q8_0).unwrap();
     assert_eq!((q8.qtype(), q8.rows(), q8.cols()), (QType::Q8_0, 40, 256));
     assert_eq!(q8.byte_len(), 40 * 256 / 32 * 34);
-    let back = dequantize_all(&q8);
+    assert_eq!(dequantize_all(&q8), original, "the widening is exact");
+}
+
+#[test]
+fn q4_0_to_q8_0_stays_close_to_the_original() {
+    let (m, original) = random_matrix(QType::Q4_0, 40, 256, 13);
+    let back = dequantize_all(&m.requantize(QType::Q8_0).unwrap());
     // Q8_0 rounds each value to half a step of its block's amax / 127 (plus f16 scale).
     for (blk, (a, b)) in back.chunks(32).zip(original.chunks(32)).enumerate() {
         let step = max_abs(b) / 127.0;

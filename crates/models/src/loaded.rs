@@ -93,7 +93,7 @@ impl LoadedPair {
             &listed(&[devices.target, devices.draft]),
         )?;
         // The draft first: it is the smaller one, so a device problem shows up sooner.
-        let draft_model = Runner::load(&draft_file, placement.draft.expect("placed with a draft"), max_context)?;
+        let draft_model = Runner::load_draft(&draft_file, placement.draft.expect("placed with a draft"), max_context)?;
         let target_model = Runner::load(&target_file, placement.target, max_context)?;
         Ok(LoadedPair {
             target: LoadedModel { path: target_path, transformer: target_model, tokenizer: target_tok, template },

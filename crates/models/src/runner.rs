@@ -27,6 +27,16 @@ impl Runner {
         }
     }
 
+    /// Loads a model that only drafts: as [`Runner::load`], but on the processor with the
+    /// re-encoding of [`Transformer::load_as_draft`].
+    pub fn load_draft(file: &GgufFile, device: DeviceChoice, max_context: Option<usize>) -> Result<Runner> {
+        if device.is_gpu() {
+            Runner::load(file, device, max_context)
+        } else {
+            Ok(Runner::Cpu(Transformer::load_as_draft(file, max_context)?))
+        }
+    }
+
     /// candle's CPU backend through the accelerated code path: how that path is tested on
     /// machines without a GPU.
     pub fn load_candle_cpu(file: &GgufFile, max_context: Option<usize>) -> Result<Runner> {

@@ -50,6 +50,20 @@ pub(super) fn dequantize_q5_0(b: &[u8], y: &mut [f32]) {
     }
 }
 
+/// Re-encodes a Q5_0 block as Q8_0 exactly: the same scale, and each 5-bit value minus 16
+/// (-16..=15) as an int8, so every weight keeps its value.
+pub(super) fn widen_q5_0_to_q8_0(b: &[u8], out: &mut [u8]) {
+    out[..2].copy_from_slice(&b[..2]);
+    let qh = fifth_bits(b, 2);
+    let qs = &b[6..6 + HALF];
+    for j in 0..HALF {
+        let lo = (qs[j] & 0x0F) as u32 | ((qh >> j) & 1) << 4;
+        let hi = (qs[j] >> 4) as u32 | ((qh >> (j + HALF)) & 1) << 4;
+        out[2 + j] = (lo as i32 - 16) as i8 as u8;
+        out[2 + j + HALF] = (hi as i32 - 16) as i8 as u8;
+    }
+}
+
 pub(super) fn dequantize_q5_1(b: &[u8], y: &mut [f32]) {
     let (d, m) = (f16_at(b, 0), f16_at(b, 2));
     let qh = fifth_bits(b, 4);

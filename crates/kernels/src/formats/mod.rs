@@ -75,6 +75,17 @@ pub(crate) fn quantize_row(qtype: QType, xs: &[f32], out: &mut [u8]) -> Result<(
 }
 
 /// Whether `quantize_row` can produce this type.
+/// Re-encodes one block (`from`'s bytes) into another type's block (`to`'s bytes).
+pub(crate) type BlockWidening = fn(&[u8], &mut [u8]);
+
+/// An exact block-by-block re-encoding from `from` to `to`, where one exists.
+pub(crate) fn widening(from: QType, to: QType) -> Option<BlockWidening> {
+    match (from, to) {
+        (QType::Q5_0, QType::Q8_0) => Some(legacy::widen_q5_0_to_q8_0),
+        _ => None,
+    }
+}
+
 pub(crate) fn can_encode(qtype: QType) -> bool {
     !matches!(qtype, QType::Q4K | QType::Q5K | QType::Q6K)
 }

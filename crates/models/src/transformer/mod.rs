@@ -13,7 +13,7 @@ mod kv_cache;
 mod rope;
 
 pub(crate) use tandem_engine::{Logits, LogitsWanted, Model, ModelError, TokenId};
-use tandem_kernels::QMatrix;
+use tandem_kernels::{QMatrix, QType};
 
 use crate::config::{Arch, ModelConfig};
 use crate::error::Result;
@@ -54,7 +54,28 @@ impl Transformer {
     /// Builds the model from an opened GGUF file. Weights stay in the file's memory map.
     /// `max_context` caps the model's own context length (KV memory grows with use, up to it).
     pub fn load(file: &GgufFile, max_context: Option<usize>) -> Result<Transformer> {
+        Transformer::build(file, max_context, false)
+    }
+
+    /// Loads a model that only drafts. Its Q5_0 layer matrices are widened to Q8_0 at load,
+    /// exactly (every weight keeps its value), because Q8_0's kernel does less work per
+    /// weight: about 10% off a Qwen2.5 0.5B draft's time per token (mostly Q5_0), for 55% more
+    /// memory for those matrices, which then live on the heap instead of the file's map.
+    /// Only a draft is widened; a target always runs on the file's own encoding
+    /// ([`Transformer::load`]), so its logits stay exactly what they are.
+    pub fn load_as_draft(file: &GgufFile, max_context: Option<usize>) -> Result<Transformer> {
+        Transformer::build(file, max_context, true)
+    }
+
+    fn build(file: &GgufFile, max_context: Option<usize>, reencode: bool) -> Result<Transformer> {
         let config = ModelConfig::from_gguf(file)?;
+        let layer_matrix = |name: &str| -> Result<QMatrix> {
+            let m = file.matrix(name)?;
+            if reencode && m.qtype() == QType::Q5_0 {
+                return m.requantize(QType::Q8_0).map_err(|e| file.meta().bad(format!("tensor `{name}`: {e}")));
+            }
+            Ok(m)
+        };
         let embedding = file.matrix("token_embd.weight")?;
         let output = if file.has_tensor("output.weight") {
             file.matrix("output.weight")?
@@ -74,17 +95,17 @@ impl Transformer {
             };
             layers.push(Layer {
                 attn_norm: file.vector(&name("attn_norm.weight"))?,
-                wq: file.matrix(&name("attn_q.weight"))?,
-                wk: file.matrix(&name("attn_k.weight"))?,
-                wv: file.matrix(&name("attn_v.weight"))?,
+                wq: layer_matrix(&name("attn_q.weight"))?,
+                wk: layer_matrix(&name("attn_k.weight"))?,
+                wv: layer_matrix(&name("attn_v.weight"))?,
                 bq: bias("attn_q.bias")?,
                 bk: bias("attn_k.bias")?,
                 bv: bias("attn_v.bias")?,
-                wo: file.matrix(&name("attn_output.weight"))?,
+                wo: layer_matrix(&name("attn_output.weight"))?,
                 ffn_norm: file.vector(&name("ffn_norm.weight"))?,
-                w_gate: file.matrix(&name("ffn_gate.weight"))?,
-                w_up: file.matrix(&name("ffn_up.weight"))?,
-                w_down: file.matrix(&name("ffn_down.weight"))?,
+                w_gate: layer_matrix(&name("ffn_gate.weight"))?,
+                w_up: layer_matrix(&name("ffn_up.weight"))?,
+                w_down: layer_matrix(&name("ffn_down.weight"))?,
             });
         }
         let freq_factors = if file.has_tensor("rope_freqs.weight") {
