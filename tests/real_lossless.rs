@@ -15,7 +15,7 @@ fn greedy_speculative_equals_plain_for_every_drafter() {
     let vocab = target.transformer.vocab_size();
     let exact = target.transformer.exact_rows();
     eprintln!("target on {}: rows exact up to {exact} tokens per call", target.transformer.device_name());
-    let draft = || Runner::load(&GgufFile::open(&model_path(DRAFT)).unwrap(), device, None).unwrap();
+    let draft = || Runner::load_draft(&GgufFile::open(&model_path(DRAFT)).unwrap(), device, None).unwrap();
     let mut model = ModelDrafter::new(draft(), vocab);
     let mut ngram = NgramDrafter::new(NgramConfig::default());
     let mut hybrid = HybridDrafter::new(NgramDrafter::new(NgramConfig::default()), ModelDrafter::new(draft(), vocab));

@@ -44,7 +44,7 @@ fn critical_001(df: usize) -> f64 {
 #[test]
 fn speculative_sampling_matches_the_target_distribution_on_real_logits() {
     let mut target = LoadedModel::load_path(&model_path(TARGET), None).unwrap();
-    let mut draft = Transformer::load(&GgufFile::open(&model_path(DRAFT)).unwrap(), None).unwrap();
+    let mut draft = Transformer::load_as_draft(&GgufFile::open(&model_path(DRAFT)).unwrap(), None).unwrap();
     let vocab = target.tokenizer.vocab_size();
     // Plain text with many plausible continuations, so both distributions have real spread.
     let ids = target.tokenizer.encode("My grandmother's kitchen always smelled of", false).unwrap();
@@ -86,7 +86,7 @@ fn sampled_generation_is_reproducible_per_seed() {
     let mut target = LoadedModel::load_path(&model_path(TARGET), None).unwrap();
     let vocab = target.transformer.vocab_size();
     let mut drafter = tandem_engine::ModelDrafter::new(
-        Transformer::load(&GgufFile::open(&model_path(DRAFT)).unwrap(), None).unwrap(),
+        Transformer::load_as_draft(&GgufFile::open(&model_path(DRAFT)).unwrap(), None).unwrap(),
         vocab,
     );
     let eos = target.tokenizer.stop_ids().to_vec();
