@@ -3,8 +3,8 @@
 # publishes them there; about 270 MB) into $TANDEM_CUDA_DIR (default ~/.cache/tandem/cuda).
 # Exports CUDA_ROOT and PATH for candle's kernel build.
 #   source scripts/cuda-toolkit.sh
+TANDEM_CUDA_DIR="${TANDEM_CUDA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem/cuda}"
 if ! command -v nvcc >/dev/null; then
-  TANDEM_CUDA_DIR="${TANDEM_CUDA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem/cuda}"
   if [ ! -x "$TANDEM_CUDA_DIR/nvidia/cu13/bin/nvcc" ]; then
     echo "cuda: installing the CUDA 13.0 compiler and headers into $TANDEM_CUDA_DIR" >&2
     # Pinned together: an unpinned nvvm would bring a newer PTX version than this ptxas reads.
@@ -21,7 +21,6 @@ nvcc --version | tail -2 >&2
 # the CUDA libraries candle links against come from PyPI too, and the linker gets the
 # unversioned names it looks for (libcublas.so, …; libcuda.so is the driver's own).
 if [ "${TANDEM_CUDA_LINK:-0}" = 1 ] && ! ldconfig -p | grep -q 'libcublas\.so '; then
-  TANDEM_CUDA_DIR="${TANDEM_CUDA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem/cuda}"
   # A folder of their own: pip does not merge into the compiler's folder.
   libs="$TANDEM_CUDA_DIR/libraries/nvidia/cu13/lib"
   if [ ! -e "$libs/libcublas.so.13" ]; then

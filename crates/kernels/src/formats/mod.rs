@@ -74,7 +74,6 @@ pub(crate) fn quantize_row(qtype: QType, xs: &[f32], out: &mut [u8]) -> Result<(
     Ok(())
 }
 
-/// Whether `quantize_row` can produce this type.
 /// Re-encodes one block (`from`'s bytes) into another type's block (`to`'s bytes).
 pub(crate) type BlockWidening = fn(&[u8], &mut [u8]);
 
@@ -86,6 +85,7 @@ pub(crate) fn widening(from: QType, to: QType) -> Option<BlockWidening> {
     }
 }
 
+/// Whether `quantize_row` can produce this type.
 pub(crate) fn can_encode(qtype: QType) -> bool {
     !matches!(qtype, QType::Q4K | QType::Q5K | QType::Q6K)
 }

@@ -25,7 +25,7 @@ use tandem_kernels::QMatrix;
 use crate::config::{ModelConfig, RopeStyle};
 use crate::error::{ModelsError, Result};
 use crate::gguf::GgufFile;
-use crate::transformer::Rope;
+use crate::transformer::{check_call, Rope};
 use kv::DeviceKv;
 
 struct Layer {
@@ -207,18 +207,7 @@ impl Model for AcceleratedTransformer {
     }
 
     fn forward(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> std::result::Result<Logits, ModelError> {
-        if tokens.is_empty() {
-            return Err(ModelError::Other("forward called with no tokens".into()));
-        }
-        if self.cached_len() + tokens.len() > self.max_context {
-            return Err(ModelError::ContextFull { max: self.max_context });
-        }
-        if let Some(bad) = tokens.iter().find(|&&t| t as usize >= self.embedding.rows()) {
-            return Err(ModelError::Other(format!(
-                "token id {bad} is outside the vocabulary ({})",
-                self.embedding.rows()
-            )));
-        }
+        check_call(tokens, self.cached_len(), self.max_context, self.embedding.rows())?;
         let start = self.cached_len();
         self.run(tokens, wanted).map_err(|e| {
             // A half-written step must not stay in the cache.

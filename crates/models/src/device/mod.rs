@@ -12,7 +12,7 @@ mod placement;
 use std::fmt;
 
 use crate::error::{ModelsError, Result};
-pub use placement::{device_bytes, place, Placement, PLANNED_CONTEXT};
+pub use placement::{device_bytes, place, Placement};
 
 /// A device as people and settings name it: `auto`, `cpu`, `cuda`, `cuda:1`, `metal`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -29,19 +29,14 @@ impl DeviceChoice {
     pub fn parse(s: &str) -> Result<DeviceChoice> {
         let s = s.trim().to_ascii_lowercase();
         let (kind, ordinal) = match s.split_once(':') {
-            Some((k, n)) => (k.to_string(), Some(n)),
-            None => (s.clone(), None),
+            Some((kind, n)) => (kind, Some(n.parse::<usize>().map_err(|_| unknown(&s))?)),
+            None => (s.as_str(), None),
         };
-        let ordinal = match ordinal.map(str::parse::<usize>) {
-            None => 0,
-            Some(Ok(n)) => n,
-            Some(Err(_)) => return Err(unknown(&s)),
-        };
-        match (kind.as_str(), ordinal) {
-            ("auto", 0) if !s.contains(':') => Ok(DeviceChoice::Auto),
-            ("cpu", 0) if !s.contains(':') => Ok(DeviceChoice::Cpu),
-            ("cuda" | "gpu", n) => Ok(DeviceChoice::Cuda(n)),
-            ("metal", n) => Ok(DeviceChoice::Metal(n)),
+        match (kind, ordinal) {
+            ("auto", None) => Ok(DeviceChoice::Auto),
+            ("cpu", None) => Ok(DeviceChoice::Cpu),
+            ("cuda" | "gpu", n) => Ok(DeviceChoice::Cuda(n.unwrap_or(0))),
+            ("metal", n) => Ok(DeviceChoice::Metal(n.unwrap_or(0))),
             _ => Err(unknown(&s)),
         }
     }
@@ -105,25 +100,24 @@ pub struct BackendInfo {
 pub fn backends() -> Vec<BackendInfo> {
     vec![
         BackendInfo { name: "cpu", built: true, note: format!("Tandem's own kernels ({})", crate::kernels_level()) },
-        BackendInfo {
-            name: "cuda",
-            built: gpu::CUDA_BUILT,
-            note: if gpu::CUDA_BUILT {
-                "NVIDIA GPUs through candle's CUDA kernels".into()
-            } else {
-                "not in this build (build with `--features cuda` on a machine with the CUDA toolkit)".into()
-            },
-        },
-        BackendInfo {
-            name: "metal",
-            built: gpu::METAL_BUILT,
-            note: if gpu::METAL_BUILT {
-                "Apple GPUs through candle's Metal kernels".into()
-            } else {
-                "not in this build (build with `--features metal` on a Mac)".into()
-            },
-        },
+        gpu_backend(
+            "cuda",
+            gpu::CUDA_BUILT,
+            "NVIDIA GPUs through candle's CUDA kernels",
+            "a machine with the CUDA toolkit",
+        ),
+        gpu_backend("metal", gpu::METAL_BUILT, "Apple GPUs through candle's Metal kernels", "a Mac"),
     ]
+}
+
+/// A GPU backend's entry: what it runs on when built, and how to build it when not.
+fn gpu_backend(name: &'static str, built: bool, runs_on: &str, build_on: &str) -> BackendInfo {
+    let note = if built {
+        runs_on.to_string()
+    } else {
+        format!("not in this build (build with `--features {name}` on {build_on})")
+    };
+    BackendInfo { name, built, note }
 }
 
 /// Every device this build can run models on: the processor first, then GPUs.

@@ -8,7 +8,7 @@ use crate::error::{ModelsError, Result};
 use crate::gguf::GgufFile;
 
 /// Conversation length the memory estimate leaves room for (the KV cache grows with use).
-pub const PLANNED_CONTEXT: usize = 4096;
+const PLANNED_CONTEXT: usize = 4096;
 
 /// Bytes a model takes on a GPU: its weights as stored (the embedding table stays on the
 /// host unless the output layer shares it), the KV cache for [`PLANNED_CONTEXT`] positions in

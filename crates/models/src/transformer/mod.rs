@@ -12,7 +12,7 @@ mod attention;
 mod kv_cache;
 mod rope;
 
-pub(crate) use tandem_engine::{Logits, LogitsWanted, Model, ModelError, TokenId};
+use tandem_engine::{Logits, LogitsWanted, Model, ModelError, TokenId};
 use tandem_kernels::{QMatrix, QType};
 
 use crate::config::{Arch, ModelConfig};
@@ -270,16 +270,7 @@ impl Model for Transformer {
     }
 
     fn forward(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> std::result::Result<Logits, ModelError> {
-        if tokens.is_empty() {
-            return Err(ModelError::Other("forward called with no tokens".into()));
-        }
-        if self.cached_len() + tokens.len() > self.max_context {
-            return Err(ModelError::ContextFull { max: self.max_context });
-        }
-        let vocab = self.embedding.rows();
-        if let Some(bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
-            return Err(ModelError::Other(format!("token id {bad} is outside the vocabulary ({vocab})")));
-        }
+        check_call(tokens, self.cached_len(), self.max_context, self.embedding.rows())?;
         Ok(self.run(tokens, wanted))
     }
 
@@ -288,6 +279,26 @@ impl Model for Transformer {
             cache.truncate(len);
         }
     }
+}
+
+/// What every forward pass refuses before touching its cache: no tokens, more than the
+/// context holds, or an id outside the embedding table (`vocab` rows).
+pub(crate) fn check_call(
+    tokens: &[TokenId],
+    cached: usize,
+    max_context: usize,
+    vocab: usize,
+) -> std::result::Result<(), ModelError> {
+    if tokens.is_empty() {
+        return Err(ModelError::Other("forward called with no tokens".into()));
+    }
+    if cached + tokens.len() > max_context {
+        return Err(ModelError::ContextFull { max: max_context });
+    }
+    if let Some(bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
+        return Err(ModelError::Other(format!("token id {bad} is outside the vocabulary ({vocab})")));
+    }
+    Ok(())
 }
 
 /// Per-row RMS normalisation: `out = x / sqrt(mean(x^2) + eps) * weight`.
