@@ -44,6 +44,59 @@ pub(crate) struct Q8KAct {
     pub d: f32,
 }
 
+/// [`Q8KAct`] laid out for the AVX-512 K-quant kernels, which keep sixteen i32 lanes per
+/// block and want every lane to sum one run of sixteen consecutive values, so that one
+/// weight scale applies to the whole lane.
+///
+/// The 256 values are four 64-byte registers of sixteen 4-byte lanes; over the four
+/// registers, lane `l` covers run `lane_run(l)` (values `16 * lane_run(l) .. + 16`), four
+/// values per register. The order is what the kernels' weight decoding produces (see
+/// `avx2::kquants_vnni`); it puts the two runs of each 32-value sub-block in lanes `l`
+/// and `l + 8`, so one add of the two register halves leaves one lane per sub-block.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+pub(crate) struct Q8KLanesAct {
+    pub qs: [i8; QK_K],
+    /// -32 * the sum of each lane's sixteen values (Q6_K's offset of 32, applied once).
+    pub neg32_sums: [i32; 16],
+    /// `d` * the sum of the 32 values of each lane of the folded halves: lane `l < 8`
+    /// covers runs `lane_run(l)` and `lane_run(l + 8)` (for Q4_K's minimums).
+    pub d_sums: [f32; 8],
+    pub d: f32,
+}
+
+/// The run of sixteen values that lane `l` of a [`Q8KLanesAct`] covers: lane `4q + c`
+/// holds run `4c + [0, 2, 1, 3][q]`.
+pub(crate) const fn lane_run(l: usize) -> usize {
+    4 * (l % 4) + [0, 2, 1, 3][l / 4]
+}
+
+impl ActBlock for Q8KLanesAct {
+    const LEN: usize = QK_K;
+    const ZERO: Self = Q8KLanesAct { qs: [0; QK_K], neg32_sums: [0; 16], d_sums: [0.0; 8], d: 0.0 };
+
+    /// The same values and scale as [`Q8KAct`], rearranged.
+    fn quantize(x: &[f32]) -> Self {
+        let natural = Q8KAct::quantize(x);
+        let mut b = Self::ZERO;
+        for t in 0..4 {
+            for l in 0..16 {
+                let from = 16 * lane_run(l) + 4 * t;
+                b.qs[64 * t + 4 * l..64 * t + 4 * l + 4].copy_from_slice(&natural.qs[from..from + 4]);
+            }
+        }
+        let sum = |l: usize| natural.bsums[lane_run(l)] as i32;
+        for l in 0..16 {
+            b.neg32_sums[l] = -32 * sum(l);
+        }
+        for l in 0..8 {
+            b.d_sums[l] = natural.d * (sum(l) + sum(l + 8)) as f32;
+        }
+        b.d = natural.d;
+        b
+    }
+}
+
 fn f16_round(v: f32) -> f32 {
     half::f16::from_f32(v).to_f32()
 }
@@ -176,6 +229,31 @@ mod tests {
         for (q, v) in b.qs.iter().zip(&x) {
             assert!((*q as f32 * b.d - v).abs() <= 3.0 / 127.0 * 0.5 + 1e-6);
         }
+    }
+
+    #[test]
+    fn q8k_lanes_hold_the_q8k_values_run_by_run() {
+        let x = ramp(QK_K, 0.02);
+        let (natural, lanes) = (Q8KAct::quantize(&x), Q8KLanesAct::quantize(&x));
+        assert_eq!(lanes.d, natural.d);
+        for l in 0..16 {
+            let run = lane_run(l);
+            let mut values: Vec<i8> = Vec::new();
+            for t in 0..4 {
+                values.extend_from_slice(&lanes.qs[64 * t + 4 * l..64 * t + 4 * l + 4]);
+            }
+            assert_eq!(values, natural.qs[16 * run..16 * run + 16], "lane {l}");
+            assert_eq!(lanes.neg32_sums[l], -32 * natural.bsums[run] as i32);
+        }
+        for l in 0..8 {
+            let (a, b) = (lane_run(l), lane_run(l + 8));
+            assert_eq!(a / 2, b / 2, "lanes {l} and {} share a 32-value sub-block", l + 8);
+            let sum = natural.bsums[a] as i32 + natural.bsums[b] as i32;
+            assert_eq!(lanes.d_sums[l], natural.d * sum as f32);
+        }
+        let mut runs: Vec<usize> = (0..16).map(lane_run).collect();
+        runs.sort();
+        assert_eq!(runs, (0..16).collect::<Vec<_>>(), "every run has one lane");
     }
 
     #[test]

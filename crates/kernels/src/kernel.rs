@@ -1,6 +1,6 @@
 //! The dot-product kernel for a (level, weight type) pair, chosen once per matmul call.
 
-use crate::act::{Q8KAct, Q8_0Act, Q8_1Act};
+use crate::act::{Q8KAct, Q8KLanesAct, Q8_0Act, Q8_1Act};
 use crate::{scalar, QType, SimdLevel};
 
 /// Dot products of one weight row with `N` activation rows.
@@ -23,6 +23,7 @@ pub(crate) struct RowDot<A: 'static> {
 /// A kernel together with the activation format it consumes.
 pub(crate) enum Kernel {
     Q8K(RowDot<Q8KAct>),
+    Q8KLanes(RowDot<Q8KLanesAct>),
     Q8_0(RowDot<Q8_0Act>),
     Q8_1(RowDot<Q8_1Act>),
     F32(RowDot<f32>),
@@ -88,9 +89,9 @@ fn avx2_kernel(qtype: QType) -> Kernel {
     }
 }
 
-/// VNNI replaces the two-instruction int8 dot of the legacy formats; for Q4_K and Q6_K it
-/// sums runs of four products (`vpdpbusd`) and applies the sub-block scales with one
-/// multiply-accumulate (`vpdpwssd`) on 512-bit registers. Q5_K stays AVX2.
+/// VNNI replaces the two-instruction int8 dot of the legacy formats; Q4_K and Q6_K get
+/// 512-bit kernels that keep one sub-block per 32-bit lane (activations in
+/// [`Q8KLanesAct`] order). Q5_K stays AVX2.
 #[cfg(target_arch = "x86_64")]
 fn vnni_kernel(qtype: QType) -> Kernel {
     use crate::avx2;
@@ -100,8 +101,8 @@ fn vnni_kernel(qtype: QType) -> Kernel {
         QType::Q8_0 => pick!(Q8_0, avx2::dot_q8_0_vnni),
         QType::Q4_1 => pick!(Q8_1, avx2::dot_q4_1_vnni),
         QType::Q5_1 => pick!(Q8_1, avx2::dot_q5_1_vnni),
-        QType::Q4K => pick!(Q8K, avx2::dot_q4k_vnni),
-        QType::Q6K => pick!(Q8K, avx2::dot_q6k_vnni),
+        QType::Q4K => pick!(Q8KLanes, avx2::dot_q4k_vnni),
+        QType::Q6K => pick!(Q8KLanes, avx2::dot_q6k_vnni),
         _ => avx2_kernel(qtype),
     }
 }
