@@ -5,6 +5,7 @@
 //! so a row's blocks never depend on how many rows share the call. Scales are rounded to f16
 //! where ggml stores them as f16, but kept as f32 here so kernels need no conversion.
 
+use crate::formats::lanes::lane_run;
 use crate::qtype::{QK, QK_K};
 
 /// An int8 activation block type with its quantizer.
@@ -49,9 +50,9 @@ pub(crate) struct Q8KAct {
 /// weight scale applies to the whole lane.
 ///
 /// The 256 values are four 64-byte registers of sixteen 4-byte lanes; over the four
-/// registers, lane `l` covers run `lane_run(l)` (values `16 * lane_run(l) .. + 16`), four
-/// values per register. The order is what the kernels' weight decoding produces (see
-/// `avx2::kquants_vnni`); it puts the two runs of each 32-value sub-block in lanes `l`
+/// registers, lane `l` covers run [`lane_run`]`(l)` (values `16 * lane_run(l) .. + 16`),
+/// four values per register: the order of Q4_K and Q6_K weights in lane order
+/// (`formats::lanes`). It puts the two runs of each 32-value sub-block in lanes `l`
 /// and `l + 8`, so one add of the two register halves leaves one lane per sub-block.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
@@ -63,12 +64,6 @@ pub(crate) struct Q8KLanesAct {
     /// covers runs `lane_run(l)` and `lane_run(l + 8)` (for Q4_K's minimums).
     pub d_sums: [f32; 8],
     pub d: f32,
-}
-
-/// The run of sixteen values that lane `l` of a [`Q8KLanesAct`] covers: lane `4q + c`
-/// holds run `4c + [0, 2, 1, 3][q]`.
-pub(crate) const fn lane_run(l: usize) -> usize {
-    4 * (l % 4) + [0, 2, 1, 3][l / 4]
 }
 
 impl ActBlock for Q8KLanesAct {

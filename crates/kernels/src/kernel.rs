@@ -1,7 +1,7 @@
 //! The dot-product kernel for a (level, weight type) pair, chosen once per matmul call.
 
 use crate::act::{Q8KAct, Q8KLanesAct, Q8_0Act, Q8_1Act};
-use crate::{scalar, QType, SimdLevel};
+use crate::{scalar, Layout, QType, SimdLevel};
 
 /// Dot products of one weight row with `N` activation rows.
 ///
@@ -41,9 +41,13 @@ macro_rules! pick {
     };
 }
 
-/// The kernel for `qtype` at `level`. Panics if the CPU does not support `level`.
-pub(crate) fn kernel(level: SimdLevel, qtype: QType) -> Kernel {
+/// The kernel for `qtype` blocks in `layout` at `level`. Panics if the CPU does not
+/// support `level`, or if `level` cannot read `layout` (lane order is AVX-512 VNNI's).
+pub(crate) fn kernel(level: SimdLevel, qtype: QType, layout: Layout) -> Kernel {
     level.assert_supported();
+    if layout == Layout::Lanes {
+        return lanes_kernel(level, qtype);
+    }
     match level {
         SimdLevel::Scalar => scalar_kernel(qtype),
         #[cfg(target_arch = "x86_64")]
@@ -52,6 +56,16 @@ pub(crate) fn kernel(level: SimdLevel, qtype: QType) -> Kernel {
         SimdLevel::Avx512Vnni => vnni_kernel(qtype),
         #[cfg(not(target_arch = "x86_64"))]
         _ => unreachable!("x86 levels are never supported elsewhere"),
+    }
+}
+
+fn lanes_kernel(level: SimdLevel, qtype: QType) -> Kernel {
+    match (level, qtype) {
+        #[cfg(target_arch = "x86_64")]
+        (SimdLevel::Avx512Vnni, QType::Q4K) => pick!(Q8KLanes, crate::avx2::dot_q4k_lanes_vnni),
+        #[cfg(target_arch = "x86_64")]
+        (SimdLevel::Avx512Vnni, QType::Q6K) => pick!(Q8KLanes, crate::avx2::dot_q6k_lanes_vnni),
+        _ => panic!("{qtype} in lane order runs only on the avx512vnni kernels, not on {}", level.name()),
     }
 }
 

@@ -29,5 +29,5 @@ pub use bytes::Bytes;
 pub use error::KernelError;
 pub use f32ops::{axpy_f32, axpy_f32_with, dot_f32, dot_f32_with};
 pub use level::{simd_level, SimdLevel, LEVEL_ENV};
-pub use qmatrix::QMatrix;
+pub use qmatrix::{Layout, QMatrix};
 pub use qtype::QType;

@@ -21,7 +21,7 @@ pub(crate) fn matmul(m: &QMatrix, level: SimdLevel, xs: &[f32], out: &mut [f32])
     assert!(xs.len().is_multiple_of(cols), "matmul: {} activations are not whole rows of {cols}", xs.len());
     let k = xs.len() / cols;
     assert_eq!(out.len(), k * rows, "matmul: the output must hold {k} x {rows} values");
-    let kern = kernel(level, m.qtype());
+    let kern = kernel(level, m.qtype(), m.layout());
     if k == 0 || rows == 0 {
         return;
     }

@@ -2,7 +2,18 @@
 
 use rayon::prelude::*;
 
+use crate::formats::lanes;
 use crate::{formats, matmul, Bytes, KernelError, QType, SimdLevel};
+
+/// How a matrix's blocks are arranged in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// As in the GGUF file.
+    Gguf,
+    /// Q4_K or Q6_K with the quants rearranged for the AVX-512 VNNI kernels (same block
+    /// size, scales where GGUF has them); made by [`QMatrix::repacked`].
+    Lanes,
+}
 
 /// A row-major weight matrix `rows x cols` (GGUF shape `[cols, rows]`); each row is
 /// `cols / block_size` blocks of `qtype`.
@@ -16,6 +27,7 @@ pub struct QMatrix {
     cols: usize,
     row_bytes: usize,
     bytes: Bytes,
+    layout: Layout,
 }
 
 impl QMatrix {
@@ -30,7 +42,7 @@ impl QMatrix {
         if actual != expected {
             return Err(KernelError::BadLength { qtype, rows, cols, expected, actual });
         }
-        Ok(QMatrix { qtype, rows, cols, row_bytes, bytes })
+        Ok(QMatrix { qtype, rows, cols, row_bytes, bytes, layout: Layout::Gguf })
     }
 
     pub fn qtype(&self) -> QType {
@@ -43,6 +55,11 @@ impl QMatrix {
 
     pub fn cols(&self) -> usize {
         self.cols
+    }
+
+    /// How the blocks are arranged.
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// Bytes per row.
@@ -66,7 +83,35 @@ impl QMatrix {
         assert!(r < self.rows, "row {r} of a {}-row matrix", self.rows);
         assert_eq!(out.len(), self.cols, "dequantize_row: the output must hold {} values", self.cols);
         let rb = self.row_bytes;
-        formats::dequantize_row(self.qtype, &self.data()[r * rb..(r + 1) * rb], out);
+        let row = &self.data()[r * rb..(r + 1) * rb];
+        match self.layout {
+            Layout::Gguf => formats::dequantize_row(self.qtype, row, out),
+            Layout::Lanes => {
+                let mut gguf = vec![0u8; rb];
+                lanes::from_lanes(self.qtype, row, &mut gguf);
+                formats::dequantize_row(self.qtype, &gguf, out)
+            }
+        }
+    }
+
+    /// This matrix arranged the way `level`'s kernels read it fastest: Q4_K and Q6_K in lane
+    /// order for AVX-512 VNNI (their blocks then need no transpose in every call), the file's
+    /// order otherwise. Rearranging is exact, and both forms give bit-identical products and
+    /// rows; a matrix already in that form is returned as is, sharing its bytes, and any
+    /// other result is a copy on the heap.
+    pub fn repacked(&self, level: SimdLevel) -> QMatrix {
+        let want =
+            if level == SimdLevel::Avx512Vnni && lanes::has_lanes(self.qtype) { Layout::Lanes } else { Layout::Gguf };
+        if want == self.layout {
+            return self.clone();
+        }
+        let mut out = vec![0u8; self.byte_len()];
+        let piece = self.qtype.block_bytes() * 1024;
+        out.par_chunks_mut(piece).zip(self.data().par_chunks(piece)).for_each(|(dst, src)| match want {
+            Layout::Lanes => lanes::to_lanes(self.qtype, src, dst),
+            Layout::Gguf => lanes::from_lanes(self.qtype, src, dst),
+        });
+        QMatrix { bytes: Bytes::Owned(out), layout: want, ..*self }
     }
 
     /// `out[i * rows + r] = dot(weight row r, xs[i * cols..(i + 1) * cols])` for each of the
@@ -80,7 +125,8 @@ impl QMatrix {
     }
 
     /// [`QMatrix::matmul`] with an explicit kernel family (for tests and benchmarks).
-    /// Panics also if the CPU does not support `level`.
+    /// Panics also if the CPU does not support `level`, or if the matrix is in lane order
+    /// and `level` is not AVX-512 VNNI (see [`QMatrix::repacked`]).
     pub fn matmul_with(&self, level: SimdLevel, xs: &[f32], out: &mut [f32]) {
         matmul::matmul(self, level, xs, out)
     }

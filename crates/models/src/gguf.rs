@@ -127,6 +127,24 @@ impl GgufFile {
             .map_err(|e| self.bad(format!("tensor `{name}`: {e}")))
     }
 
+    /// Lets the operating system drop this tensor's pages from the process, for a tensor
+    /// whose data has been copied (widened or repacked) and is no longer read through the
+    /// map, so that memory holds it once. The map stays valid: a later read, such as an
+    /// embedding lookup in a matrix that is also the repacked output layer, pages the bytes
+    /// in again from the file. Does nothing where that is not supported.
+    pub fn release(&self, name: &str) {
+        #[cfg(unix)]
+        if let Ok((info, _, len)) = self.tensor(name) {
+            let offset = (self.content.tensor_data_offset + info.offset) as usize;
+            // SAFETY: `Mmap::map` makes a read-only shared mapping of the file, so dropping
+            // its pages loses nothing: a read faults the same bytes back in from the file,
+            // and every slice into the map stays valid.
+            let _ = unsafe { self.map.0.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
+        }
+        #[cfg(not(unix))]
+        let _ = name;
+    }
+
     /// A weight as candle's quantized tensor on `device`, read from the file (for the
     /// accelerated path; the CPU path uses [`GgufFile::matrix`] and its memory map).
     /// `device_name` is how errors name the device.

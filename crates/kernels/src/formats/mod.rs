@@ -6,6 +6,7 @@
 
 mod float;
 pub(crate) mod kquants;
+pub(crate) mod lanes;
 mod legacy;
 
 pub(crate) use kquants::unpack_scales_mins;

@@ -13,7 +13,7 @@ mod kv_cache;
 mod rope;
 
 use tandem_engine::{Logits, LogitsWanted, Model, ModelError, TokenId};
-use tandem_kernels::{QMatrix, QType};
+use tandem_kernels::{QMatrix, QType, SimdLevel};
 
 use crate::config::{Arch, ModelConfig};
 use crate::error::Result;
@@ -51,8 +51,11 @@ pub struct Transformer {
 }
 
 impl Transformer {
-    /// Builds the model from an opened GGUF file. Weights stay in the file's memory map.
-    /// `max_context` caps the model's own context length (KV memory grows with use, up to it).
+    /// Builds the model from an opened GGUF file. Weights stay in the file's memory map,
+    /// except Q4_K and Q6_K matrices when the AVX-512 VNNI kernels run: those are rearranged
+    /// into the kernels' lane order on the heap (exactly: every product is bit-identical to
+    /// the file's order) and their pages in the map are released. `max_context` caps the
+    /// model's own context length (KV memory grows with use, up to it).
     pub fn load(file: &GgufFile, max_context: Option<usize>) -> Result<Transformer> {
         Transformer::build(file, max_context, false)
     }
@@ -69,19 +72,26 @@ impl Transformer {
 
     fn build(file: &GgufFile, max_context: Option<usize>, reencode: bool) -> Result<Transformer> {
         let config = ModelConfig::from_gguf(file)?;
-        let layer_matrix = |name: &str| -> Result<QMatrix> {
-            let m = file.matrix(name)?;
-            if reencode && m.qtype() == QType::Q5_0 {
-                return m.requantize(QType::Q8_0).map_err(|e| file.meta().bad(format!("tensor `{name}`: {e}")));
+        let level = SimdLevel::active();
+        // A matrix the kernels read in another form (widened, or rearranged for this CPU's
+        // kernels) is copied once, here, and its pages in the file's map are released.
+        let matrix = |name: &str, widen: bool| -> Result<QMatrix> {
+            let stored = file.matrix(name)?;
+            let m = if widen && stored.qtype() == QType::Q5_0 {
+                stored.requantize(QType::Q8_0).map_err(|e| file.meta().bad(format!("tensor `{name}`: {e}")))?
+            } else {
+                stored.clone()
+            };
+            let m = m.repacked(level);
+            if (m.qtype(), m.layout()) != (stored.qtype(), stored.layout()) {
+                file.release(name);
             }
             Ok(m)
         };
+        let layer_matrix = |name: &str| matrix(name, reencode);
         let embedding = file.matrix("token_embd.weight")?;
-        let output = if file.has_tensor("output.weight") {
-            file.matrix("output.weight")?
-        } else {
-            file.matrix("token_embd.weight")?
-        };
+        let output =
+            matrix(if file.has_tensor("output.weight") { "output.weight" } else { "token_embd.weight" }, false)?;
         let mut layers = Vec::with_capacity(config.n_layer);
         for i in 0..config.n_layer {
             let name = |t: &str| format!("blk.{i}.{t}");
