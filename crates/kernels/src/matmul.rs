@@ -70,6 +70,13 @@ fn run<A: Sync>(w: &[u8], row_bytes: usize, acts: &[A], per_row: usize, dot: &Ro
                 for j in t0..(t0 + tile).min(n) {
                     let r = first + j;
                     let wrow = &w[r * row_bytes..(r + 1) * row_bytes];
+                    // The first group streams the tile from memory; with several activation
+                    // rows it computes long enough per weight row for a prefetch to pay.
+                    if i == 0 && k > 1 {
+                        if let Some(ahead) = w.get((r + AHEAD) * row_bytes..(r + AHEAD + 1) * row_bytes) {
+                            prefetch(ahead);
+                        }
+                    }
                     let a = &act_rows[i..i + len];
                     // SAFETY (all calls): `dot` came from `kernel` (supported level); `wrow`
                     // is whole blocks and every activation row has `per_row` blocks.
@@ -85,6 +92,27 @@ fn run<A: Sync>(w: &[u8], row_bytes: usize, acts: &[A], per_row: usize, dot: &Ro
             }
         }
     });
+}
+
+/// Weight rows fetched ahead of the one being multiplied.
+const AHEAD: usize = 2;
+
+/// Asks the CPU to start loading `bytes` into its caches, so that a call that computes
+/// more than it reads (several activation rows) does not also wait for memory. (With one
+/// row the hardware prefetcher keeps up, and the extra instructions cost more than they
+/// save: measured.)
+#[inline(always)]
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
+        #[allow(unused_unsafe)]
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr() as *const i8)
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
 }
 
 /// Weight bytes per tile. A tile of weight rows meets each group of activation rows in turn:
