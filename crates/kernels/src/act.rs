@@ -5,7 +5,7 @@
 //! so a row's blocks never depend on how many rows share the call. Scales are rounded to f16
 //! where ggml stores them as f16, but kept as f32 here so kernels need no conversion.
 
-use crate::formats::lanes::lane_run;
+use crate::formats::lanes::{lane_run, q8_0_value_at};
 use crate::qtype::{QK, QK_K};
 
 /// An int8 activation block type with its quantizer.
@@ -64,6 +64,41 @@ pub(crate) struct Q8KLanesAct {
     /// covers runs `lane_run(l)` and `lane_run(l + 8)` (for Q4_K's minimums).
     pub d_sums: [f32; 8],
     pub d: f32,
+}
+
+/// Four [`Q8_0Act`] blocks (128 values) laid out for the AVX-512 Q8_0 kernel, in the lane
+/// order of Q8_0 weights (`formats::lanes`): lane `l` of register `t` holds values
+/// `8 * (l % 4) + 4t ..+ 4` of block `l / 4`.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+pub(crate) struct Q8_0LanesAct {
+    pub qs: [i8; 4 * QK],
+    /// -128 * the sum of each lane's eight values (the weights' offset of 128, applied once).
+    pub neg128_sums: [i32; 16],
+    /// The scale of each lane's block.
+    pub d: [f32; 16],
+}
+
+impl ActBlock for Q8_0LanesAct {
+    const LEN: usize = 4 * QK;
+    const ZERO: Self = Q8_0LanesAct { qs: [0; 4 * QK], neg128_sums: [0; 16], d: [0.0; 16] };
+
+    /// The same values and scales as four [`Q8_0Act`] blocks, rearranged.
+    fn quantize(x: &[f32]) -> Self {
+        let blocks: [Q8_0Act; 4] = std::array::from_fn(|j| Q8_0Act::quantize(&x[QK * j..QK * (j + 1)]));
+        let mut b = Self::ZERO;
+        for t in 0..2 {
+            for j in 0..64 {
+                let (blk, v) = q8_0_value_at(t, j);
+                b.qs[64 * t + j] = blocks[blk].qs[v];
+                b.neg128_sums[j / 4] -= 128 * blocks[blk].qs[v] as i32;
+            }
+        }
+        for l in 0..16 {
+            b.d[l] = blocks[l / 4].d;
+        }
+        b
+    }
 }
 
 impl ActBlock for Q8KLanesAct {

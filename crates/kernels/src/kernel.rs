@@ -1,6 +1,6 @@
 //! The dot-product kernel for a (level, weight type) pair, chosen once per matmul call.
 
-use crate::act::{Q8KAct, Q8KLanesAct, Q8_0Act, Q8_1Act};
+use crate::act::{Q8KAct, Q8KLanesAct, Q8_0Act, Q8_0LanesAct, Q8_1Act};
 use crate::{scalar, Layout, QType, SimdLevel};
 
 /// Dot products of one weight row with `N` activation rows.
@@ -25,6 +25,7 @@ pub(crate) enum Kernel {
     Q8K(RowDot<Q8KAct>),
     Q8KLanes(RowDot<Q8KLanesAct>),
     Q8_0(RowDot<Q8_0Act>),
+    Q8_0Lanes(RowDot<Q8_0LanesAct>),
     Q8_1(RowDot<Q8_1Act>),
     F32(RowDot<f32>),
 }
@@ -65,6 +66,8 @@ fn lanes_kernel(level: SimdLevel, qtype: QType) -> Kernel {
         (SimdLevel::Avx512Vnni, QType::Q4K) => pick!(Q8KLanes, crate::avx2::dot_q4k_lanes_vnni),
         #[cfg(target_arch = "x86_64")]
         (SimdLevel::Avx512Vnni, QType::Q6K) => pick!(Q8KLanes, crate::avx2::dot_q6k_lanes_vnni),
+        #[cfg(target_arch = "x86_64")]
+        (SimdLevel::Avx512Vnni, QType::Q8_0) => pick!(Q8_0Lanes, crate::avx2::dot_q8_0_lanes_vnni),
         _ => panic!("{qtype} in lane order runs only on the avx512vnni kernels, not on {}", level.name()),
     }
 }

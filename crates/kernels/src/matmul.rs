@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use crate::act::{quantize_rows, Q8KAct, Q8KLanesAct, Q8_0Act, Q8_1Act};
+use crate::act::{quantize_rows, ActBlock, Q8KAct, Q8KLanesAct, Q8_0Act, Q8_0LanesAct, Q8_1Act};
 use crate::kernel::{kernel, Kernel, RowDot};
 use crate::qtype::{QK, QK_K};
 use crate::{QMatrix, SimdLevel};
@@ -30,6 +30,9 @@ pub(crate) fn matmul(m: &QMatrix, level: SimdLevel, xs: &[f32], out: &mut [f32])
         Kernel::Q8K(dot) => run(w, rb, &quantize_rows::<Q8KAct>(xs), cols / QK_K, &dot, out, rows),
         Kernel::Q8KLanes(dot) => run(w, rb, &quantize_rows::<Q8KLanesAct>(xs), cols / QK_K, &dot, out, rows),
         Kernel::Q8_0(dot) => run(w, rb, &quantize_rows::<Q8_0Act>(xs), cols / QK, &dot, out, rows),
+        Kernel::Q8_0Lanes(dot) => {
+            run(w, rb, &quantize_rows::<Q8_0LanesAct>(xs), cols / Q8_0LanesAct::LEN, &dot, out, rows)
+        }
         Kernel::Q8_1(dot) => run(w, rb, &quantize_rows::<Q8_1Act>(xs), cols / QK, &dot, out, rows),
         Kernel::F32(dot) => run(w, rb, xs, cols, &dot, out, rows),
     }

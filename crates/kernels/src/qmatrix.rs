@@ -10,8 +10,8 @@ use crate::{formats, matmul, Bytes, KernelError, QType, SimdLevel};
 pub enum Layout {
     /// As in the GGUF file.
     Gguf,
-    /// Q4_K or Q6_K with the quants rearranged for the AVX-512 VNNI kernels (same block
-    /// size, scales where GGUF has them); made by [`QMatrix::repacked`].
+    /// Q4_K, Q6_K or Q8_0 with the quants rearranged for the AVX-512 VNNI kernels (same
+    /// size); made by [`QMatrix::repacked`].
     Lanes,
 }
 
@@ -94,14 +94,19 @@ impl QMatrix {
         }
     }
 
-    /// This matrix arranged the way `level`'s kernels read it fastest: Q4_K and Q6_K in lane
-    /// order for AVX-512 VNNI (their blocks then need no transpose in every call), the file's
-    /// order otherwise. Rearranging is exact, and both forms give bit-identical products and
-    /// rows; a matrix already in that form is returned as is, sharing its bytes, and any
-    /// other result is a copy on the heap.
+    /// This matrix arranged the way `level`'s kernels read it fastest: Q4_K, Q6_K and (for
+    /// rows of a multiple of 128 values) Q8_0 in lane order for AVX-512 VNNI, the file's order
+    /// otherwise. Rearranging is exact: rows decode to the same values, and Q4_K and Q6_K
+    /// products are bit-identical to the file's order; Q8_0's lane kernel sums in another
+    /// order, so its products agree to float rounding (and, like every kernel, are
+    /// row-exact). A matrix already in that form is returned as is, sharing its bytes, and
+    /// any other result is a copy on the heap.
     pub fn repacked(&self, level: SimdLevel) -> QMatrix {
-        let want =
-            if level == SimdLevel::Avx512Vnni && lanes::has_lanes(self.qtype) { Layout::Lanes } else { Layout::Gguf };
+        let want = if level == SimdLevel::Avx512Vnni && lanes::has_lanes(self.qtype, self.cols) {
+            Layout::Lanes
+        } else {
+            Layout::Gguf
+        };
         if want == self.layout {
             return self.clone();
         }

@@ -1,5 +1,7 @@
 //! Lane order: a Q4_K or Q6_K matrix repacked for the AVX-512 VNNI kernels multiplies and
-//! decodes bit for bit as the file's order does, and converts back to the file's bytes.
+//! decodes bit for bit as the file's order does; a Q8_0 one decodes bit for bit and
+//! multiplies to float rounding; every repacked matrix is row-exact and converts back to
+//! the file's bytes.
 
 mod common;
 
@@ -19,10 +21,14 @@ fn row(m: &QMatrix, r: usize) -> Vec<u32> {
     bits(&out)
 }
 
-fn product(m: &QMatrix, xs: &[f32]) -> Vec<u32> {
+fn values(m: &QMatrix, xs: &[f32]) -> Vec<f32> {
     let mut out = vec![f32::NAN; xs.len() / m.cols() * m.rows()];
     m.matmul_with(SimdLevel::Avx512Vnni, xs, &mut out);
-    bits(&out)
+    out
+}
+
+fn product(m: &QMatrix, xs: &[f32]) -> Vec<u32> {
+    bits(&values(m, xs))
 }
 
 #[test]
@@ -51,11 +57,49 @@ fn repacked_matrices_compute_exactly_what_the_files_order_computes() {
 }
 
 #[test]
+fn q8_0_in_lane_order_decodes_exactly_and_multiplies_to_rounding() {
+    let (m, _) = random_matrix(QType::Q8_0, ROWS, COLS, 990);
+    let lanes = m.repacked(SimdLevel::Avx512Vnni);
+    assert_eq!(lanes.layout(), Layout::Lanes);
+    for r in [0, 1, ROWS / 2, ROWS - 1] {
+        assert!(row(&lanes, r) == row(&m, r), "row {r} decodes differently");
+    }
+    assert_eq!(lanes.repacked(SimdLevel::Avx2).data(), m.data(), "back to the file's bytes");
+    if SimdLevel::Avx512Vnni.is_supported() {
+        let xs = Rng::new(991).values(3 * COLS);
+        for (a, b) in values(&lanes, &xs).iter().zip(values(&m, &xs)) {
+            assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{a} against {b} in the file's order");
+        }
+    }
+}
+
+#[test]
+fn repacked_matrices_are_row_exact() {
+    if !SimdLevel::Avx512Vnni.is_supported() {
+        return;
+    }
+    for (n, t) in [QType::Q4K, QType::Q6K, QType::Q8_0].into_iter().enumerate() {
+        let (m, _) = random_matrix(t, ROWS, COLS, 970 + n as u64);
+        let lanes = m.repacked(SimdLevel::Avx512Vnni);
+        let xs = Rng::new(980 + n as u64).values(16 * COLS);
+        let singles: Vec<Vec<u32>> = (0..16).map(|i| product(&lanes, &xs[i * COLS..(i + 1) * COLS])).collect();
+        for k in 1..=16 {
+            let out = product(&lanes, &xs[..k * COLS]);
+            for (i, single) in singles.iter().enumerate().take(k) {
+                assert!(out[i * ROWS..(i + 1) * ROWS] == single[..], "{t}: row {i} of a {k}-row call differs");
+            }
+        }
+    }
+}
+
+#[test]
 fn other_types_and_levels_keep_the_files_order() {
+    let (odd, _) = random_matrix(QType::Q8_0, 8, 96, 5);
+    assert_eq!(odd.repacked(SimdLevel::Avx512Vnni).layout(), Layout::Gguf, "Q8_0 rows of 96 values stay");
     for t in QType::ALL {
         let (m, _) = random_matrix(t, 8, 256, 7);
         for level in SimdLevel::ALL {
-            let lanes = level == SimdLevel::Avx512Vnni && matches!(t, QType::Q4K | QType::Q6K);
+            let lanes = level == SimdLevel::Avx512Vnni && matches!(t, QType::Q4K | QType::Q6K | QType::Q8_0);
             let r = m.repacked(level);
             assert_eq!(r.layout() == Layout::Lanes, lanes, "{t} for {}", level.name());
             if !lanes {

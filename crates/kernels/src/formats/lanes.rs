@@ -1,4 +1,4 @@
-//! Tandem's own arrangement of Q4_K and Q6_K blocks for the AVX-512 kernels: "lanes".
+//! Tandem's own arrangement of Q4_K, Q6_K and Q8_0 blocks for the AVX-512 kernels: "lanes".
 //!
 //! A block keeps its size, its scales and `d` where GGUF puts them; only the quants move,
 //! so that the kernels load the four registers of the lane order (see
@@ -11,6 +11,11 @@
 //! | Q4_K | `qs[64h + j]`: register `2h` in the low nibble, `2h + 1` in the high nibble   |
 //! | Q6_K | `ql[64h + j]`: low four bits of registers `2h` and `2h + 1`, as for Q4_K;     |
 //! |      | `qh[j]`: the top two bits of register `t` at bits `2t .. 2t + 2`              |
+//!
+//! Q8_0 goes four blocks (128 values) at a time: a group keeps the four `d` first, then
+//! the quants plus 128 (as unsigned bytes, for `vpdpbusd`) as two registers in which lane
+//! `l` holds eight values of block `l / 4` (see [`q8_0_value_at`]). This needs rows of
+//! whole groups, so Q8_0 has a lane form only where the row length is a multiple of 128.
 //!
 //! Rearranging is exact both ways ([`to_lanes`], [`from_lanes`]).
 
@@ -30,9 +35,30 @@ pub(crate) const fn value_at(t: usize, j: usize) -> usize {
     16 * lane_run(j / 4) + 4 * t + j % 4
 }
 
-/// Whether `qtype` has a lane form.
-pub(crate) fn has_lanes(qtype: QType) -> bool {
-    matches!(qtype, QType::Q4K | QType::Q6K)
+/// Q8_0 blocks per group in lane order.
+pub(crate) const Q8_0_GROUP: usize = 4;
+
+/// The (block, value) of a Q8_0 group whose quant is byte `j` of register `t`.
+pub(crate) const fn q8_0_value_at(t: usize, j: usize) -> (usize, usize) {
+    let l = j / 4;
+    (l / 4, 8 * (l % 4) + 4 * t + j % 4)
+}
+
+/// Whether rows of `cols` values of `qtype` have a lane form.
+pub(crate) fn has_lanes(qtype: QType, cols: usize) -> bool {
+    match qtype {
+        QType::Q4K | QType::Q6K => true,
+        QType::Q8_0 => cols.is_multiple_of(Q8_0_GROUP * qtype.block_size()),
+        _ => false,
+    }
+}
+
+/// Bytes rearranged as a unit: a block, or a group of Q8_0 blocks.
+fn unit_bytes(qtype: QType) -> usize {
+    match qtype {
+        QType::Q8_0 => Q8_0_GROUP * qtype.block_bytes(),
+        _ => qtype.block_bytes(),
+    }
 }
 
 /// Rearrange whole blocks of `qtype` from GGUF order into lane order, with the AVX-512
@@ -40,7 +66,7 @@ pub(crate) fn has_lanes(qtype: QType) -> bool {
 /// Panics if the type has no lane form.
 pub(crate) fn to_lanes(qtype: QType, src: &[u8], dst: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
-    if crate::SimdLevel::Avx512Vnni.is_supported() && has_lanes(qtype) {
+    if crate::SimdLevel::Avx512Vnni.is_supported() && matches!(qtype, QType::Q4K | QType::Q6K) {
         // SAFETY: the CPU has the features; the functions check that the lengths match.
         unsafe {
             match qtype {
@@ -65,9 +91,12 @@ fn convert(qtype: QType, src: &[u8], dst: &mut [u8], into_lanes: bool) {
         (QType::Q4K, false) => q4k_from_lanes,
         (QType::Q6K, true) => q6k_to_lanes,
         (QType::Q6K, false) => q6k_from_lanes,
+        (QType::Q8_0, true) => q8_0_to_lanes,
+        (QType::Q8_0, false) => q8_0_from_lanes,
         _ => panic!("{qtype} has no lane form"),
     };
-    let size = qtype.block_bytes();
+    let size = unit_bytes(qtype);
+    assert!(src.len().is_multiple_of(size), "{qtype} in lane order goes {size} bytes at a time");
     for (s, d) in src.chunks_exact(size).zip(dst.chunks_exact_mut(size)) {
         f(s, d);
     }
@@ -155,9 +184,47 @@ fn q6k_from_lanes(src: &[u8], dst: &mut [u8]) {
     }
 }
 
+/// Q8_0: `d` of the four blocks, then the quants (offset by 128) in lane order.
+fn q8_0_to_lanes(src: &[u8], dst: &mut [u8]) {
+    for blk in 0..Q8_0_GROUP {
+        dst[2 * blk..2 * blk + 2].copy_from_slice(&src[34 * blk..34 * blk + 2]);
+    }
+    for t in 0..2 {
+        for j in 0..64 {
+            let (blk, v) = q8_0_value_at(t, j);
+            dst[8 + 64 * t + j] = src[34 * blk + 2 + v] ^ 0x80;
+        }
+    }
+}
+
+fn q8_0_from_lanes(src: &[u8], dst: &mut [u8]) {
+    for blk in 0..Q8_0_GROUP {
+        dst[34 * blk..34 * blk + 2].copy_from_slice(&src[2 * blk..2 * blk + 2]);
+    }
+    for t in 0..2 {
+        for j in 0..64 {
+            let (blk, v) = q8_0_value_at(t, j);
+            dst[34 * blk + 2 + v] = src[8 + 64 * t + j] ^ 0x80;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_q8_0_value_has_one_place() {
+        let mut seen = [[false; 32]; Q8_0_GROUP];
+        for t in 0..2 {
+            for j in 0..64 {
+                let (blk, v) = q8_0_value_at(t, j);
+                assert!(!seen[blk][v], "block {blk} value {v} twice");
+                seen[blk][v] = true;
+            }
+        }
+        assert!(has_lanes(QType::Q8_0, 896) && !has_lanes(QType::Q8_0, 864));
+    }
 
     #[test]
     fn every_value_has_one_place() {
@@ -205,8 +272,8 @@ mod tests {
                 })
                 .collect()
         };
-        for qtype in [QType::Q4K, QType::Q6K] {
-            let src = random(3 * qtype.block_bytes());
+        for qtype in [QType::Q4K, QType::Q6K, QType::Q8_0] {
+            let src = random(3 * unit_bytes(qtype));
             let (mut lanes, mut back) = (vec![0u8; src.len()], vec![0u8; src.len()]);
             to_lanes(qtype, &src, &mut lanes);
             assert_ne!(lanes, src, "{qtype}: the quants move");

@@ -52,10 +52,11 @@ pub struct Transformer {
 
 impl Transformer {
     /// Builds the model from an opened GGUF file. Weights stay in the file's memory map,
-    /// except Q4_K and Q6_K matrices when the AVX-512 VNNI kernels run: those are rearranged
-    /// into the kernels' lane order on the heap (exactly: every product is bit-identical to
-    /// the file's order) and their pages in the map are released. `max_context` caps the
-    /// model's own context length (KV memory grows with use, up to it).
+    /// except Q4_K, Q6_K and Q8_0 matrices when the AVX-512 VNNI kernels run: those are
+    /// rearranged into the kernels' lane order on the heap (every weight keeps its value;
+    /// products equal the file's order's bit for bit, or to float rounding for Q8_0) and
+    /// their pages in the map are released. `max_context` caps the model's own context
+    /// length (KV memory grows with use, up to it).
     pub fn load(file: &GgufFile, max_context: Option<usize>) -> Result<Transformer> {
         Transformer::build(file, max_context, false)
     }
