@@ -158,6 +158,10 @@ pub struct BenchArgs {
     pub prompts: PathBuf,
     #[arg(long, default_value_t = 128)]
     pub max_tokens: usize,
+    /// Plain and speculative runs per prompt, taken in turn; the table shows medians, so
+    /// that a moment when other programs hold the processor does not decide a comparison.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,

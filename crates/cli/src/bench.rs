@@ -28,8 +28,22 @@ struct Row {
     acceptance: f64,
     mean_accepted: f64,
     drafted: usize,
+    /// The median of `speedups`.
     speedup: f64,
+    /// Speculative over plain speed, run by run.
+    speedups: Vec<f64>,
     identical: bool,
+}
+
+/// The middle value (the mean of the two middle ones for an even count); `v` is not empty.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
@@ -48,7 +62,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
     rt.generate(&warm, &short, false, &go, &mut |_| {})?;
     rt.generate(&warm, &short, true, &go, &mut |_| {})?;
 
-    eprintln!("drafter: {}, max tokens: {}, {}", rt.drafter_name(), args.max_tokens, rt.devices_line());
+    eprintln!(
+        "drafter: {}, max tokens: {}, runs per prompt: {}, {}",
+        rt.drafter_name(),
+        args.max_tokens,
+        args.runs,
+        rt.devices_line()
+    );
     if let Some(note) = &rt.placement().note {
         eprintln!("{note}");
     }
@@ -59,19 +79,28 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let mut rows = Vec::new();
     for p in &prompts {
         let ids = rt.chat_prompt(&[ChatMessage::user(p.prompt.clone())])?;
-        let plain = rt.generate(&ids, &sampling, false, &go, &mut |_| {})?;
-        let spec = rt.generate(&ids, &sampling, true, &go, &mut |_| {})?;
+        let (mut plain, mut spec) = (Vec::new(), Vec::new());
+        for _ in 0..args.runs {
+            plain.push(rt.generate(&ids, &sampling, false, &go, &mut |_| {})?);
+            spec.push(rt.generate(&ids, &sampling, true, &go, &mut |_| {})?);
+        }
+        let speedups: Vec<f64> =
+            plain.iter().zip(&spec).map(|(p, s)| s.stats.tokens_per_second / p.stats.tokens_per_second).collect();
+        let drafted: usize = spec.iter().map(|s| s.stats.drafted).sum();
+        let accepted: f64 = spec.iter().map(|s| s.stats.acceptance_rate * s.stats.drafted as f64).sum();
+        let runs = spec.len() as f64;
         let row = Row {
             id: p.id.clone(),
-            plain_tokens: plain.stats.generated,
-            plain_tps: plain.stats.tokens_per_second,
-            spec_tokens: spec.stats.generated,
-            spec_tps: spec.stats.tokens_per_second,
-            acceptance: spec.stats.acceptance_rate,
-            mean_accepted: spec.stats.mean_accepted,
-            drafted: spec.stats.drafted,
-            speedup: spec.stats.tokens_per_second / plain.stats.tokens_per_second,
-            identical: plain.tokens == spec.tokens,
+            plain_tokens: plain[0].stats.generated,
+            plain_tps: median(plain.iter().map(|p| p.stats.tokens_per_second).collect()),
+            spec_tokens: spec[0].stats.generated,
+            spec_tps: median(spec.iter().map(|s| s.stats.tokens_per_second).collect()),
+            acceptance: if drafted > 0 { accepted / drafted as f64 } else { 0.0 },
+            mean_accepted: spec.iter().map(|s| s.stats.mean_accepted).sum::<f64>() / runs,
+            drafted: (drafted as f64 / runs).round() as usize,
+            speedup: median(speedups.clone()),
+            speedups,
+            identical: plain.iter().chain(&spec).all(|r| r.tokens == plain[0].tokens),
         };
         println!(
             "{:<16} {:>7} {:>9.2} {:>7} {:>9.2} {:>6.0}% {:>8.2} {:>7.2}x {:>9}",
@@ -87,10 +116,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         );
         rows.push(row);
     }
-    let mut speedups: Vec<f64> = rows.iter().map(|r| r.speedup).collect();
-    speedups.sort_by(f64::total_cmp);
-    let median = speedups[speedups.len() / 2];
-    let worst = speedups[0];
+    let speedups: Vec<f64> = rows.iter().map(|r| r.speedup).collect();
+    let worst = speedups.iter().copied().fold(f64::INFINITY, f64::min);
+    let median = median(speedups);
     let plain_total: f64 = rows.iter().map(|r| r.plain_tokens as f64 / r.plain_tps).sum();
     let spec_total: f64 = rows.iter().map(|r| r.spec_tokens as f64 / r.spec_tps).sum();
     let tokens_plain: usize = rows.iter().map(|r| r.plain_tokens).sum();
@@ -106,6 +134,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let report = json!({
             "drafter": rt.drafter_name(),
             "max_tokens": args.max_tokens,
+            "runs": args.runs,
             "kernels": tandem_kernels_level(),
             "target_device": rt.placement().target.id(),
             "draft_device": rt.placement().draft.map(|d| d.id()),

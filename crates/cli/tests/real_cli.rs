@@ -71,7 +71,7 @@ fn bench_reports_every_prompt_and_identical_output() {
     std::fs::write(&prompts, "{\"id\":\"days\",\"prompt\":\"List the days of the week.\"}\n{\"id\":\"count\",\"prompt\":\"Count from one to ten in words.\"}\n").unwrap();
     let report = dir.path().join("r.json");
     let out = tandem()
-        .args(["bench", "--target", SMOL, "--drafter", "ngram", "--max-tokens", "24"])
+        .args(["bench", "--target", SMOL, "--drafter", "ngram", "--max-tokens", "24", "--runs", "3"])
         .arg("--prompts")
         .arg(&prompts)
         .arg("--json")
@@ -82,9 +82,14 @@ fn bench_reports_every_prompt_and_identical_output() {
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let rows = v["prompts"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
+    assert_eq!(v["runs"], 3);
     for r in rows {
         assert_eq!(r["identical"], true);
         assert!(r["plain_tps"].as_f64().unwrap() > 0.0 && r["spec_tps"].as_f64().unwrap() > 0.0);
+        let mut each: Vec<f64> = r["speedups"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert_eq!(each.len(), 3, "one speedup per run");
+        each.sort_by(f64::total_cmp);
+        assert_eq!(r["speedup"].as_f64().unwrap(), each[1], "the row's speedup is the median run's");
     }
     assert_eq!(v["all_identical"], true);
 }
