@@ -121,6 +121,7 @@ impl Generator {
         if self.policy.length() != cfg.draft_length {
             self.policy = Policy::new(cfg.draft_length);
         }
+        self.policy.start_answer();
         let result = self.run(target, drafter, prompt, cfg, cancel, on_event);
         if result.is_err() {
             // The cache may be half-written: make the next generation start from scratch.

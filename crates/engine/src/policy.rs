@@ -180,6 +180,16 @@ impl Policy {
         }
     }
 
+    /// A new answer begins. How often drafts are accepted depends on the text (prompt
+    /// lookup is right often in an edit of the prompt and seldom in new prose), so what
+    /// the last answer taught may not hold for this one: the probe interval starts over,
+    /// and the first step that can try drafting cheaply probes, unless the estimates
+    /// already choose to speculate.
+    pub fn start_answer(&mut self) {
+        self.probe_every = PROBE_BASE;
+        self.plain_run = PROBE_BASE;
+    }
+
     /// The configured mode.
     pub fn length(&self) -> DraftLength {
         self.length
@@ -347,6 +357,19 @@ mod tests {
         let run = simulate(&mut p, &world, 3000, 3);
         assert!(plain_share(&run.ks[1000..1500]) > 0.9);
         assert!(plain_share(&run.ks[2500..]) < 0.05, "plain share {}", plain_share(&run.ks[2500..]));
+    }
+
+    #[test]
+    fn every_answer_probes_again_at_its_start() {
+        let mut p = Policy::new(DraftLength::Auto { max: 6 });
+        let world = World { alpha: &|_| 0.05, draft: 30.0, verify: &|n| 50.0 + 20.0 * n as f64 };
+        simulate(&mut p, &world, 3000, 7);
+        p.plain_run = 0;
+        assert_eq!(p.next_k(Some(DrafterKind::Model), 0), 0, "within an answer it stays plain");
+        p.start_answer();
+        assert_eq!(p.next_k(Some(DrafterKind::Model), 40), 0, "not behind a long backlog");
+        assert!(p.next_k(Some(DrafterKind::Model), 0) > 0, "the first cheap step of a new answer probes");
+        assert_eq!(p.next_k(Some(DrafterKind::Model), 0), 0, "once");
     }
 
     #[test]
