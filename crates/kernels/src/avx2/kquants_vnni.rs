@@ -24,7 +24,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{f16_at, hsums, load};
+use super::{f16_at, hsums, hsums512, load};
 use crate::act::Q8KLanesAct;
 use crate::formats::kquants::at;
 use crate::formats::lanes::lane_run;
@@ -82,16 +82,6 @@ unsafe fn lane_dot(init: __m512i, w: &[__m512i; 4], y: &Q8KLanesAct) -> __m512i 
         s = _mm512_dpbusd_epi32(s, *w, _mm512_loadu_si512(q.add(t)));
     }
     s
-}
-
-/// The sum of each accumulator's sixteen lanes.
-#[inline(always)]
-unsafe fn reduce<const N: usize>(acc: [__m512; N]) -> [f32; N] {
-    let mut out = [0f32; N];
-    for n in 0..N {
-        out[n] = _mm512_reduce_add_ps(acc[n]);
-    }
-    out
 }
 
 /// Q4_K's quants of block `b` as four lane-order registers. In GGUF order, chunk `c` of 32
@@ -219,7 +209,7 @@ unsafe fn q6k<const N: usize, const LANES: bool>(w: &[u8], a: [&[Q8KLanesAct]; N
             acc[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(ds, _mm512_set1_ps(y.d)), acc[n]);
         }
     }
-    reduce(acc)
+    hsums512(acc)
 }
 
 /// Q6_K blocks in GGUF order.

@@ -43,6 +43,16 @@ unsafe fn hsums<const N: usize>(acc: [__m256; N]) -> [f32; N] {
     out
 }
 
+/// The sum of each 512-bit accumulator's sixteen lanes, in a fixed order.
+#[inline(always)]
+unsafe fn hsums512<const N: usize>(acc: [__m512; N]) -> [f32; N] {
+    let mut out = [0f32; N];
+    for n in 0..N {
+        out[n] = _mm512_reduce_add_ps(acc[n]);
+    }
+    out
+}
+
 /// The little-endian f16 at `p` (any alignment) as f32.
 #[inline(always)]
 unsafe fn f16_at(p: *const u8) -> f32 {

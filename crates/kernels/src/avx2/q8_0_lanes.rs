@@ -13,6 +13,7 @@
 
 use std::arch::x86_64::*;
 
+use super::hsums512;
 use crate::act::Q8_0LanesAct;
 
 /// Four blocks: four f16 scales, then 128 quants.
@@ -44,9 +45,5 @@ pub(crate) unsafe fn dot_q8_0_lanes_vnni<const N: usize>(w: &[u8], a: [&[Q8_0Lan
             acc[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, acc[n]);
         }
     }
-    let mut out = [0f32; N];
-    for n in 0..N {
-        out[n] = _mm512_reduce_add_ps(acc[n]);
-    }
-    out
+    hsums512(acc)
 }

@@ -240,18 +240,23 @@ mod tests {
         }
     }
 
+    /// `n` pseudo-random bytes (xorshift64) from `seed`.
+    fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect()
+    }
+
     #[test]
     fn simd_and_portable_rearranging_agree() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
         for qtype in [QType::Q4K, QType::Q6K] {
-            let src: Vec<u8> = (0..5 * qtype.block_bytes())
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect();
+            let src = random_bytes(5 * qtype.block_bytes(), 0x2545_F491_4F6C_DD1D);
             let (mut fast, mut portable) = (vec![0u8; src.len()], vec![0u8; src.len()]);
             to_lanes(qtype, &src, &mut fast);
             convert(qtype, &src, &mut portable, true);
@@ -261,19 +266,8 @@ mod tests {
 
     #[test]
     fn rearranging_is_exact_both_ways() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut random = |n: usize| -> Vec<u8> {
-            (0..n)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect()
-        };
         for qtype in [QType::Q4K, QType::Q6K, QType::Q8_0] {
-            let src = random(3 * unit_bytes(qtype));
+            let src = random_bytes(3 * unit_bytes(qtype), 0x9E37_79B9_7F4A_7C15);
             let (mut lanes, mut back) = (vec![0u8; src.len()], vec![0u8; src.len()]);
             to_lanes(qtype, &src, &mut lanes);
             assert_ne!(lanes, src, "{qtype}: the quants move");
