@@ -1,5 +1,6 @@
-//! x86-64 kernels for CPUs with AVX2, FMA and F16C (and, for the legacy int8 dots, Q4_K and
-//! Q6_K, an AVX-512 VNNI variant). Entry points carry `#[target_feature]` and are only handed out by
+//! x86-64 kernels for CPUs with AVX2, FMA and F16C, and AVX-512 VNNI variants for the legacy
+//! int8 dots, for Q4_K and Q6_K, and for matrices in lane order (Q4_K, Q6_K and Q8_0, see
+//! `formats::lanes`). Entry points carry `#[target_feature]` and are only handed out by
 //! [`crate::kernel`] after run-time detection; everything they call is `#[inline(always)]`
 //! so it is compiled with the entry point's features.
 //!
