@@ -114,7 +114,8 @@ unsafe fn q4k<const N: usize, const LANES: bool>(w: &[u8], a: [&[Q8KLanesAct]; N
     let nb = w.len() / Q4K_BYTES;
     assert!(a.iter().all(|a| a.len() == nb) && w.len() == nb * Q4K_BYTES);
     let index = _mm256_loadu_si256(Q4K_LANE_SCALE.as_ptr() as *const __m256i);
-    let lane_scales = |v: &[u8; 8], d: f32| {
+    // `d` times the scale of each of the eight folded lanes (see `lane_scales` for Q6_K's 16).
+    let scales8 = |v: &[u8; 8], d: f32| {
         let v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(v.as_ptr() as *const __m128i));
         _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_permutevar8x32_epi32(v, index)))
     };
@@ -123,7 +124,7 @@ unsafe fn q4k<const N: usize, const LANES: bool>(w: &[u8], a: [&[Q8KLanesAct]; N
         let b = w.as_ptr().add(i * Q4K_BYTES);
         let (d, dmin) = (f16_at(b.add(at::K_D)), f16_at(b.add(at::K_DMIN)));
         let (sc, mn) = unpack_scales_mins(std::slice::from_raw_parts(b.add(at::K_SCALES), 12));
-        let (ds, dm) = (lane_scales(&sc, d), lane_scales(&mn, dmin));
+        let (ds, dm) = (scales8(&sc, d), scales8(&mn, dmin));
         let q = q4k_quants::<LANES>(b);
         for n in 0..N {
             let y = a[n].get_unchecked(i);
