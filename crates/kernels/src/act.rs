@@ -66,6 +66,17 @@ pub(crate) struct Q8KLanesAct {
     pub d: f32,
 }
 
+/// [`Q8KAct`] for the rows16 kernels (`formats::rows16`), which broadcast four values at a
+/// time to sixteen weight rows: the values in their natural order, with the sum of each
+/// 32-value sub-block (at most 32 * 127 in size, so an i16), which Q4_K's minimums multiply.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+pub(crate) struct Q8KRowsAct {
+    pub qs: [i8; QK_K],
+    pub sums: [i16; 8],
+    pub d: f32,
+}
+
 /// Four [`Q8_0Act`] blocks (128 values) laid out for the AVX-512 Q8_0 kernel, in the lane
 /// order of Q8_0 weights (`formats::lanes`): lane `l` of register `t` holds values
 /// `8 * (l % 4) + 4t ..+ 4` of block `l / 4`.
@@ -124,6 +135,18 @@ impl ActBlock for Q8KLanesAct {
         }
         b.d = natural.d;
         b
+    }
+}
+
+impl ActBlock for Q8KRowsAct {
+    const LEN: usize = QK_K;
+    const ZERO: Self = Q8KRowsAct { qs: [0; QK_K], sums: [0; 8], d: 0.0 };
+
+    /// The same values and scale as [`Q8KAct`].
+    fn quantize(x: &[f32]) -> Self {
+        let natural = Q8KAct::quantize(x);
+        let sums = std::array::from_fn(|j| natural.bsums[2 * j] + natural.bsums[2 * j + 1]);
+        Q8KRowsAct { qs: natural.qs, sums, d: natural.d }
     }
 }
 

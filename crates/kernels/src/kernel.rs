@@ -1,29 +1,32 @@
 //! The dot-product kernel for a (level, weight type) pair, chosen once per matmul call.
 
-use crate::act::{Q8KAct, Q8KLanesAct, Q8_0Act, Q8_0LanesAct, Q8_1Act};
+use crate::act::{Q8KAct, Q8KLanesAct, Q8KRowsAct, Q8_0Act, Q8_0LanesAct, Q8_1Act};
 use crate::{scalar, Layout, QType, SimdLevel};
 
-/// Dot products of one weight row with `N` activation rows.
+/// Dot products of one weight unit (a row, giving an `f32` per activation row, or a group
+/// of sixteen interleaved rows, giving `[f32; 16]`) with `N` activation rows.
 ///
 /// Safety contract: only [`kernel`] builds these, and only for a level the CPU supports, so
 /// calling them is sound whenever `w` holds whole blocks and each activation row holds one
 /// activation block per weight block (one f32 per weight for float types).
-pub(crate) type RowsFn<A, const N: usize> = unsafe fn(&[u8], [&[A]; N]) -> [f32; N];
+pub(crate) type RowsFn<A, O, const N: usize> = unsafe fn(&[u8], [&[A]; N]) -> [O; N];
 
 /// A kernel in its one- to four-row forms (and eight, for wide register files); row `i` of
 /// every form is bit-identical to the one-row form on that row.
-pub(crate) struct RowDot<A: 'static> {
-    pub one: RowsFn<A, 1>,
-    pub two: RowsFn<A, 2>,
-    pub three: RowsFn<A, 3>,
-    pub four: RowsFn<A, 4>,
-    pub eight: RowsFn<A, 8>,
+pub(crate) struct RowDot<A: 'static, O: 'static = f32> {
+    pub one: RowsFn<A, O, 1>,
+    pub two: RowsFn<A, O, 2>,
+    pub three: RowsFn<A, O, 3>,
+    pub four: RowsFn<A, O, 4>,
+    pub eight: RowsFn<A, O, 8>,
 }
 
 /// A kernel together with the activation format it consumes.
 pub(crate) enum Kernel {
     Q8K(RowDot<Q8KAct>),
     Q8KLanes(RowDot<Q8KLanesAct>),
+    /// Sixteen weight rows per call (`formats::rows16`).
+    Q8KRows16(RowDot<Q8KRowsAct, [f32; 16]>),
     Q8_0(RowDot<Q8_0Act>),
     Q8_0Lanes(RowDot<Q8_0LanesAct>),
     Q8_1(RowDot<Q8_1Act>),
@@ -43,11 +46,14 @@ macro_rules! pick {
 }
 
 /// The kernel for `qtype` blocks in `layout` at `level`. Panics if the CPU does not
-/// support `level`, or if `level` cannot read `layout` (lane order is AVX-512 VNNI's).
+/// support `level`, or if `level` cannot read `layout` (lane order and rows16 are AVX-512
+/// VNNI's).
 pub(crate) fn kernel(level: SimdLevel, qtype: QType, layout: Layout) -> Kernel {
     level.assert_supported();
-    if layout == Layout::Lanes {
-        return lanes_kernel(level, qtype);
+    match layout {
+        Layout::Gguf => {}
+        Layout::Lanes => return lanes_kernel(level, qtype),
+        Layout::Rows16 => return rows16_kernel(level, qtype),
     }
     match level {
         SimdLevel::Scalar => scalar_kernel(qtype),
@@ -69,6 +75,14 @@ fn lanes_kernel(level: SimdLevel, qtype: QType) -> Kernel {
         #[cfg(target_arch = "x86_64")]
         (SimdLevel::Avx512Vnni, QType::Q8_0) => pick!(Q8_0Lanes, crate::avx2::dot_q8_0_lanes_vnni),
         _ => panic!("{qtype} in lane order runs only on the avx512vnni kernels, not on {}", level.name()),
+    }
+}
+
+fn rows16_kernel(level: SimdLevel, qtype: QType) -> Kernel {
+    match (level, qtype) {
+        #[cfg(target_arch = "x86_64")]
+        (SimdLevel::Avx512Vnni, QType::Q4K) => pick!(Q8KRows16, crate::avx2::dot_q4k_rows16_vnni),
+        _ => panic!("{qtype} in rows16 order runs only on the avx512vnni kernels, not on {}", level.name()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The row-exact matrix multiply: quantize each activation row once, then walk the weight
-//! rows in parallel chunks. Each weight row is decoded once per group of up to eight
-//! activation rows, and weight rows are tiled so that they come from cache for every group
-//! after the first: weights stream from memory once per call whatever the row count.
+//! units (a row, or a group of sixteen interleaved rows in rows16 form) in parallel chunks.
+//! Each unit is decoded once per group of up to eight activation rows, and units are tiled
+//! so that they come from cache for every group after the first: weights stream from
+//! memory once per call whatever the row count.
 //!
 //! Row exactness holds by construction: each output element comes from one kernel call on
 //! (weight row, activation row) whose arithmetic depends on neither the number of rows, nor
@@ -10,7 +11,7 @@
 
 use rayon::prelude::*;
 
-use crate::act::{quantize_rows, ActBlock, Q8KAct, Q8KLanesAct, Q8_0Act, Q8_0LanesAct, Q8_1Act};
+use crate::act::{quantize_rows, ActBlock, Q8KAct, Q8KLanesAct, Q8KRowsAct, Q8_0Act, Q8_0LanesAct, Q8_1Act};
 use crate::kernel::{kernel, Kernel, RowDot};
 use crate::qtype::{QK, QK_K};
 use crate::{QMatrix, SimdLevel};
@@ -29,6 +30,7 @@ pub(crate) fn matmul(m: &QMatrix, level: SimdLevel, xs: &[f32], out: &mut [f32])
     match kern {
         Kernel::Q8K(dot) => run(w, rb, &quantize_rows::<Q8KAct>(xs), cols / QK_K, &dot, out, rows),
         Kernel::Q8KLanes(dot) => run(w, rb, &quantize_rows::<Q8KLanesAct>(xs), cols / QK_K, &dot, out, rows),
+        Kernel::Q8KRows16(dot) => run(w, rb, &quantize_rows::<Q8KRowsAct>(xs), cols / QK_K, &dot, out, rows),
         Kernel::Q8_0(dot) => run(w, rb, &quantize_rows::<Q8_0Act>(xs), cols / QK, &dot, out, rows),
         Kernel::Q8_0Lanes(dot) => {
             run(w, rb, &quantize_rows::<Q8_0LanesAct>(xs), cols / Q8_0LanesAct::LEN, &dot, out, rows)
@@ -38,25 +40,55 @@ pub(crate) fn matmul(m: &QMatrix, level: SimdLevel, xs: &[f32], out: &mut [f32])
     }
 }
 
-/// Rows per parallel task: about eight tasks per thread, so that a core slowed by other
-/// work does not hold up the call, but at least 64 KiB of weights each, so that scheduling
-/// costs stay small next to the work.
-fn chunk_rows(rows: usize, row_bytes: usize) -> usize {
-    let balanced = rows.div_ceil(rayon::current_num_threads().max(1) * 8);
-    balanced.max((64 * 1024) / row_bytes.max(1)).max(1)
+/// What a kernel call gives per activation row: one weight row's result, or a group's.
+pub(crate) trait UnitOut: Copy {
+    /// Weight rows per unit.
+    const ROWS: usize;
+    fn write(&self, dst: &mut [f32]);
 }
 
-/// Write the results for activation rows `i..i + N` at position `j` of the task's pieces.
-fn store<const N: usize>(pieces: &mut [&mut [f32]], i: usize, j: usize, v: &[f32; N]) {
-    for (t, v) in v.iter().enumerate() {
-        pieces[i + t][j] = *v;
+impl UnitOut for f32 {
+    const ROWS: usize = 1;
+    fn write(&self, dst: &mut [f32]) {
+        dst[0] = *self;
     }
 }
 
-fn run<A: Sync>(w: &[u8], row_bytes: usize, acts: &[A], per_row: usize, dot: &RowDot<A>, out: &mut [f32], rows: usize) {
+impl UnitOut for [f32; 16] {
+    const ROWS: usize = 16;
+    fn write(&self, dst: &mut [f32]) {
+        dst.copy_from_slice(self);
+    }
+}
+
+/// Units (weight rows, or groups of them) per parallel task: about eight tasks per thread,
+/// so that a core slowed by other work does not hold up the call, but at least 64 KiB of
+/// weights each, so that scheduling costs stay small next to the work.
+fn chunk_units(units: usize, unit_bytes: usize) -> usize {
+    let balanced = units.div_ceil(rayon::current_num_threads().max(1) * 8);
+    balanced.max((64 * 1024) / unit_bytes.max(1)).max(1)
+}
+
+/// Write the results for activation rows `i..i + N` at unit `j` of the task's pieces.
+fn store<O: UnitOut, const N: usize>(pieces: &mut [&mut [f32]], i: usize, j: usize, v: &[O; N]) {
+    for (t, v) in v.iter().enumerate() {
+        v.write(&mut pieces[i + t][j * O::ROWS..(j + 1) * O::ROWS]);
+    }
+}
+
+fn run<A: Sync, O: UnitOut>(
+    w: &[u8],
+    row_bytes: usize,
+    acts: &[A],
+    per_row: usize,
+    dot: &RowDot<A, O>,
+    out: &mut [f32],
+    rows: usize,
+) {
     let act_rows: Vec<&[A]> = acts.chunks_exact(per_row).collect();
     let k = act_rows.len();
-    let chunk = chunk_rows(rows, row_bytes);
+    let unit_bytes = O::ROWS * row_bytes;
+    let chunk = chunk_units(rows / O::ROWS, unit_bytes) * O::ROWS;
     // Task c owns out[i * rows + c * chunk ..][..chunk] for every activation row i.
     let mut tasks: Vec<Vec<&mut [f32]>> = (0..rows.div_ceil(chunk)).map(|_| Vec::with_capacity(k)).collect();
     for out_row in out.chunks_exact_mut(rows) {
@@ -65,17 +97,19 @@ fn run<A: Sync>(w: &[u8], row_bytes: usize, acts: &[A], per_row: usize, dot: &Ro
         }
     }
     let groups = row_groups(k);
-    let tile = (TILE_BYTES / row_bytes).max(1);
+    let tile = (TILE_BYTES / unit_bytes).max(1);
     tasks.into_par_iter().enumerate().for_each(|(c, mut pieces)| {
-        let (first, n) = (c * chunk, pieces[0].len());
+        let (first, n) = (c * chunk / O::ROWS, pieces[0].len() / O::ROWS);
         for t0 in (0..n).step_by(tile) {
             for &(i, len) in &groups {
                 for j in t0..(t0 + tile).min(n) {
                     let r = first + j;
-                    let wrow = &w[r * row_bytes..(r + 1) * row_bytes];
+                    let wrow = &w[r * unit_bytes..(r + 1) * unit_bytes];
                     // The first group streams the tile from memory; with several activation
-                    // rows it computes long enough per weight row for a prefetch to pay.
-                    if i == 0 && k > 1 {
+                    // rows it computes long enough per weight row for a prefetch to pay. (A
+                    // group kernel fetches ahead itself, spread over its blocks: a whole group
+                    // requested at once measured slower than none.)
+                    if i == 0 && k > 1 && O::ROWS == 1 {
                         if let Some(ahead) = w.get((r + AHEAD) * row_bytes..(r + AHEAD + 1) * row_bytes) {
                             prefetch(ahead);
                         }
@@ -97,7 +131,7 @@ fn run<A: Sync>(w: &[u8], row_bytes: usize, acts: &[A], per_row: usize, dot: &Ro
     });
 }
 
-/// Weight rows fetched ahead of the one being multiplied.
+/// Weight units fetched ahead of the one being multiplied.
 const AHEAD: usize = 2;
 
 /// Asks the CPU to start loading `bytes` into its caches, so that a call that computes

@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::formats::lanes;
+use crate::formats::{lanes, rows16};
 use crate::{formats, matmul, Bytes, KernelError, QType, SimdLevel};
 
 /// How a matrix's blocks are arranged in memory.
@@ -13,6 +13,10 @@ pub enum Layout {
     /// Q4_K, Q6_K or Q8_0 with the quants rearranged for the AVX-512 VNNI kernels (same
     /// size); made by [`QMatrix::repacked`].
     Lanes,
+    /// Q4_K with sixteen rows interleaved block by block for the AVX-512 VNNI kernels, and
+    /// scales unpacked (148 bytes per row and block instead of 144); made by
+    /// [`QMatrix::repacked`] for matrices of a multiple of sixteen rows.
+    Rows16,
 }
 
 /// A row-major weight matrix `rows x cols` (GGUF shape `[cols, rows]`); each row is
@@ -91,18 +95,38 @@ impl QMatrix {
                 lanes::from_lanes(self.qtype, row, &mut gguf);
                 formats::dequantize_row(self.qtype, &gguf, out)
             }
+            Layout::Rows16 => {
+                let group_bytes = rows16::GROUP * rb;
+                let g = r / rows16::GROUP;
+                let mut gguf = vec![0u8; self.gguf_row_bytes()];
+                rows16::row_from_rows16(
+                    &self.data()[g * group_bytes..(g + 1) * group_bytes],
+                    r % rows16::GROUP,
+                    &mut gguf,
+                );
+                formats::dequantize_row(self.qtype, &gguf, out)
+            }
         }
     }
 
-    /// This matrix arranged the way `level`'s kernels read it fastest: Q4_K, Q6_K and (for
-    /// rows of a multiple of 128 values) Q8_0 in lane order for AVX-512 VNNI, the file's order
-    /// otherwise. Rearranging is exact: rows decode to the same values, and Q4_K and Q6_K
-    /// products are bit-identical to the file's order; Q8_0's lane kernel sums in another
-    /// order, so its products agree to float rounding (and, like every kernel, are
-    /// row-exact). A matrix already in that form is returned as is, sharing its bytes, and
-    /// any other result is a copy on the heap.
+    /// Bytes per row in the file's order.
+    fn gguf_row_bytes(&self) -> usize {
+        self.qtype.row_bytes(self.cols).expect("checked by new")
+    }
+
+    /// This matrix arranged the way `level`'s kernels read it fastest. For AVX-512 VNNI:
+    /// Q4_K in rows16 form where the rows are a multiple of sixteen ([`Layout::Rows16`]),
+    /// else in lane order; Q6_K in lane order; Q8_0 in lane order for rows of a multiple of
+    /// 128 values. The file's order otherwise. Rearranging is exact: rows decode to the
+    /// same values; lane-order Q4_K and Q6_K products are bit-identical to the file's
+    /// order, while rows16 and lane-order Q8_0 sum in another order, so their products agree
+    /// to float rounding (and, like every kernel, are row-exact). A matrix already in that
+    /// form is returned as is, sharing its bytes, and any other result is a copy on the heap.
     pub fn repacked(&self, level: SimdLevel) -> QMatrix {
-        let want = if level == SimdLevel::Avx512Vnni && lanes::has_lanes(self.qtype, self.cols) {
+        let vnni = level == SimdLevel::Avx512Vnni;
+        let want = if vnni && rows16::has_rows16(self.qtype, self.rows) {
+            Layout::Rows16
+        } else if vnni && lanes::has_lanes(self.qtype, self.cols) {
             Layout::Lanes
         } else {
             Layout::Gguf
@@ -110,13 +134,45 @@ impl QMatrix {
         if want == self.layout {
             return self.clone();
         }
-        let mut out = vec![0u8; self.byte_len()];
-        let piece = self.qtype.block_bytes() * 1024;
-        out.par_chunks_mut(piece).zip(self.data().par_chunks(piece)).for_each(|(dst, src)| match want {
-            Layout::Lanes => lanes::to_lanes(self.qtype, src, dst),
-            Layout::Gguf => lanes::from_lanes(self.qtype, src, dst),
-        });
-        QMatrix { bytes: Bytes::Owned(out), layout: want, ..*self }
+        let gguf = match self.layout {
+            Layout::Gguf => None,
+            from => Some(self.rearranged(from, Layout::Gguf, self.data(), self.gguf_row_bytes())),
+        };
+        let row_bytes = match want {
+            Layout::Rows16 => self.cols / QType::Q4K.block_size() * rows16::ROW_BLOCK_BYTES,
+            _ => self.gguf_row_bytes(),
+        };
+        let out = match (want, gguf) {
+            (Layout::Gguf, Some(gguf)) => gguf,
+            (_, gguf) => self.rearranged(Layout::Gguf, want, gguf.as_deref().unwrap_or(self.data()), row_bytes),
+        };
+        QMatrix { bytes: Bytes::Owned(out), layout: want, row_bytes, ..*self }
+    }
+
+    /// This matrix's blocks `src`, in layout `from`, rearranged into `to` with `row_bytes`
+    /// per row; one of the two is the file's order.
+    fn rearranged(&self, from: Layout, to: Layout, src: &[u8], row_bytes: usize) -> Vec<u8> {
+        let mut out = vec![0u8; self.rows * row_bytes];
+        match (from, to) {
+            (Layout::Gguf, Layout::Rows16) | (Layout::Rows16, Layout::Gguf) => {
+                // A group of sixteen rows at a time.
+                let nb = self.cols / self.qtype.block_size();
+                let (src_group, dst_group) = (src.len() / self.rows * rows16::GROUP, row_bytes * rows16::GROUP);
+                out.par_chunks_mut(dst_group).zip(src.par_chunks(src_group)).for_each(|(dst, src)| match to {
+                    Layout::Rows16 => rows16::to_rows16(src, dst, nb),
+                    _ => rows16::from_rows16(src, dst, nb),
+                });
+            }
+            (Layout::Gguf, Layout::Lanes) | (Layout::Lanes, Layout::Gguf) => {
+                let piece = self.qtype.block_bytes() * 1024;
+                out.par_chunks_mut(piece).zip(src.par_chunks(piece)).for_each(|(dst, src)| match to {
+                    Layout::Lanes => lanes::to_lanes(self.qtype, src, dst),
+                    _ => lanes::from_lanes(self.qtype, src, dst),
+                });
+            }
+            _ => unreachable!("rearranging goes through the file's order"),
+        }
+        out
     }
 
     /// `out[i * rows + r] = dot(weight row r, xs[i * cols..(i + 1) * cols])` for each of the

@@ -12,6 +12,7 @@ mod float;
 mod kquants;
 mod kquants_vnni;
 mod legacy;
+mod q4k_rows16;
 mod q8_0_lanes;
 
 pub(crate) use float::{axpy_f32, dot_bf16, dot_f16, dot_f32, dot_f32_weights};
@@ -20,6 +21,7 @@ pub(crate) use kquants_vnni::{
     dot_q4k_lanes_vnni, dot_q4k_vnni, dot_q6k_lanes_vnni, dot_q6k_vnni, q4k_to_lanes_vnni, q6k_to_lanes_vnni,
 };
 pub(crate) use legacy::*;
+pub(crate) use q4k_rows16::dot_q4k_rows16_vnni;
 pub(crate) use q8_0_lanes::dot_q8_0_lanes_vnni;
 
 use std::arch::x86_64::*;

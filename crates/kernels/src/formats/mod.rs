@@ -8,6 +8,7 @@ mod float;
 pub(crate) mod kquants;
 pub(crate) mod lanes;
 mod legacy;
+pub(crate) mod rows16;
 
 pub(crate) use kquants::unpack_scales_mins;
 

@@ -1,0 +1,118 @@
+//! Q4_K in rows16 form (`formats::rows16`) against [`Q8KRowsAct`] rows with AVX-512 VNNI:
+//! sixteen weight rows per call, one per 32-bit lane.
+//!
+//! Per block and activation row, each 32-value sub-block is eight `vpdpbusd` of a weight
+//! register (four values of each of the sixteen rows) against four activation values
+//! broadcast to every lane, then one conversion and one multiply-add by the sixteen rows'
+//! `d * scale`; the block ends with one multiply-add by the activation's `d`. The minimums
+//! are summed in integers, four `vpdpwssd` of the rows' mins against the activation's
+//! sub-block sums, and applied with one conversion and two f32 operations. The weight
+//! registers, their masks and the rows' scales are made once per block and shared by every
+//! activation row of the call.
+//!
+//! The high nibbles are used in place, as sixteen times the quant: their sums are exact
+//! sixteenfold (at most 2^20), and their sub-blocks' scales carry the 1/16, so every
+//! product is what the shifted quants would give, with one instruction less per register.
+//!
+//! Every N-row entry point repeats the one-row arithmetic per row, so row results do not
+//! depend on N. (Integer sums are exact, so how a row's `vpdpbusd` are split into partial
+//! sums to hide their latency changes nothing.)
+
+use std::arch::x86_64::*;
+
+use crate::act::Q8KRowsAct;
+use crate::formats::rows16::{D, DMIN, GROUP_BLOCK_BYTES, MINS, QUANTS, SCALES};
+
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub(crate) unsafe fn dot_q4k_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8KRowsAct]; N]) -> [[f32; 16]; N] {
+    let nb = w.len() / GROUP_BLOCK_BYTES;
+    assert!(a.iter().all(|a| a.len() == nb) && w.len() == nb * GROUP_BLOCK_BYTES);
+    let (low4, high4) = (_mm512_set1_epi8(0x0F), _mm512_set1_epi8(0xF0u8 as i8));
+    let mut acc = [_mm512_setzero_ps(); N];
+    for b in 0..nb {
+        let g = w.as_ptr().add(b * GROUP_BLOCK_BYTES);
+        let d = _mm512_cvtph_ps(_mm256_loadu_si256(g.add(D) as *const __m256i));
+        let dmin = _mm512_cvtph_ps(_mm256_loadu_si256(g.add(DMIN) as *const __m256i));
+        let d16 = _mm512_mul_ps(d, _mm512_set1_ps(1.0 / 16.0));
+        let mut blk = [_mm512_setzero_ps(); N];
+        for p in 0..4 {
+            if N > 1 {
+                prefetch_ahead(g, p);
+            }
+            let q = g.add(QUANTS + 512 * p) as *const __m512i;
+            for h in 0..2 {
+                let j = 2 * p + h;
+                let sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(g.add(SCALES + 16 * j) as *const __m128i));
+                let ds = _mm512_mul_ps(_mm512_cvtepi32_ps(sc), if h == 0 { d } else { d16 });
+                let mask = if h == 0 { low4 } else { high4 };
+                let mut wt = [_mm512_setzero_si512(); 8];
+                for (t, w) in wt.iter_mut().enumerate() {
+                    *w = _mm512_and_si512(_mm512_loadu_si512(q.add(t)), mask);
+                }
+                for n in 0..N {
+                    let x = a[n].get_unchecked(b).qs.as_ptr().add(32 * j) as *const i32;
+                    let s = sub_block_dot::<N>(&wt, x);
+                    blk[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), ds, blk[n]);
+                }
+            }
+        }
+        // Mins of sub-blocks 2p and 2p + 1 as a pair of i16 per row, against the pair of sums.
+        let mut mins = [_mm512_setzero_si512(); 4];
+        for (p, m) in mins.iter_mut().enumerate() {
+            *m = _mm512_cvtepu8_epi16(_mm256_loadu_si256(g.add(MINS + 32 * p) as *const __m256i));
+        }
+        for n in 0..N {
+            let y = a[n].get_unchecked(b);
+            let sums = y.sums.as_ptr() as *const i32;
+            let mut m = _mm512_setzero_si512();
+            for (p, mp) in mins.iter().enumerate() {
+                m = _mm512_dpwssd_epi32(m, *mp, _mm512_set1_epi32(sums.add(p).read_unaligned()));
+            }
+            let yd = _mm512_set1_ps(y.d);
+            acc[n] = _mm512_fmadd_ps(blk[n], yd, acc[n]);
+            acc[n] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_mul_ps(dmin, yd), acc[n]);
+        }
+    }
+    let mut out = [[0f32; 16]; N];
+    for n in 0..N {
+        _mm512_storeu_ps(out[n].as_mut_ptr(), acc[n]);
+    }
+    out
+}
+
+/// Blocks ahead of the one being multiplied that a call with several activation rows asks
+/// the CPU to fetch: such a call computes long enough per block for memory to fall behind
+/// the hardware prefetcher. (A one-row call is left to the hardware: measured.)
+const AHEAD_BLOCKS: usize = 3;
+
+/// Prefetches a quarter of the block `AHEAD_BLOCKS` after the one at `g`, at the start of
+/// each of its four sub-block pairs, so that requests are spread over the block's work
+/// instead of arriving at once. Addresses past the matrix are harmless: a prefetch never
+/// faults.
+#[inline(always)]
+unsafe fn prefetch_ahead(g: *const u8, p: usize) {
+    const LINES: usize = GROUP_BLOCK_BYTES.div_ceil(64);
+    let ahead = g.wrapping_add(AHEAD_BLOCKS * GROUP_BLOCK_BYTES);
+    for line in (p * LINES / 4)..((p + 1) * LINES / 4) {
+        _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(64 * line) as *const i8);
+    }
+}
+
+/// The exact integer dot, per row, of a sub-block's eight weight registers with the 32
+/// activation values at `x`. With few activation rows the eight `vpdpbusd` are split over
+/// independent sums so that their latency overlaps.
+#[inline(always)]
+unsafe fn sub_block_dot<const N: usize>(wt: &[__m512i; 8], x: *const i32) -> __m512i {
+    let chains = match N {
+        1 | 2 => 4,
+        3 | 4 => 2,
+        _ => 1,
+    };
+    let mut s = [_mm512_setzero_si512(); 4];
+    for (t, w) in wt.iter().enumerate() {
+        s[t % chains] = _mm512_dpbusd_epi32(s[t % chains], *w, _mm512_set1_epi32(x.add(t).read_unaligned()));
+    }
+    let s01 = _mm512_add_epi32(s[0], s[1]);
+    let s23 = _mm512_add_epi32(s[2], s[3]);
+    _mm512_add_epi32(s01, s23)
+}

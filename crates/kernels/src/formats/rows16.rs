@@ -1,0 +1,172 @@
+//! Tandem's arrangement of Q4_K matrices for the AVX-512 VNNI kernels: "rows16", sixteen
+//! weight rows interleaved block by block.
+//!
+//! In lane order ([`super::lanes`]) the sixteen 32-bit lanes of a register hold sixteen runs
+//! of one row, so every block of every activation row ends in f32 work on all sixteen lanes
+//! (a conversion and three multiply-adds per four `vpdpbusd`), and those f32 operations
+//! share the one 512-bit multiply port with `vpdpbusd`. Here the lanes hold sixteen *rows*
+//! instead: lane `r` of every register belongs to weight row `r` of the group, each
+//! activation value is broadcast to all lanes, and the sixteen results of a call are the
+//! sixteen lanes of one accumulator, with no horizontal sum. A 32-value sub-block then takes
+//! eight `vpdpbusd` and is finished with one conversion and one multiply-add for all sixteen
+//! rows at once: a third of the finishing work per `vpdpbusd`.
+//!
+//! A group of sixteen rows is stored block column by block column; block `b` of the group
+//! takes [`GROUP_BLOCK_BYTES`] bytes:
+//!
+//! | bytes       | what                                                                     |
+//! |-------------|--------------------------------------------------------------------------|
+//! | 0..32       | `d` of rows 0..16 (f16)                                                  |
+//! | 32..64      | `dmin` of rows 0..16 (f16)                                               |
+//! | 64..192     | the 6-bit scales, unpacked: byte `64 + 16j + r` is sub-block `j` of row `r` |
+//! | 192..320    | the 6-bit mins in pairs: byte `192 + 32p + 2r + h` is sub-block `2p + h` of row `r`, so that widened to 16 bits they pair up with an activation's two sub-block sums for one `vpdpwssd` |
+//! | 320..2368   | quants: for sub-block pair `p`, 512 bytes as eight registers `t`; byte `4r + i` of register `t` holds values `64p + 4t + i` (low nibble, sub-block `2p`) and `64p + 32 + 4t + i` (high nibble, sub-block `2p + 1`) of row `r` |
+//!
+//! Unpacked scales cost 4 bytes per row and block over the file's 144 (2.8%); they save
+//! the kernels the bit-picking of the packed form for every block of every call.
+//! Rearranging is exact both ways ([`to_rows16`], [`from_rows16`]).
+
+use super::kquants::at;
+use super::unpack_scales_mins;
+use crate::QType;
+
+/// Rows per group.
+pub(crate) const GROUP: usize = 16;
+
+/// Bytes of one block of a sixteen-row group.
+pub(crate) const GROUP_BLOCK_BYTES: usize = 2368;
+
+/// Offsets inside a group's block.
+pub(crate) const D: usize = 0;
+pub(crate) const DMIN: usize = 32;
+pub(crate) const SCALES: usize = 64;
+pub(crate) const MINS: usize = 192;
+pub(crate) const QUANTS: usize = 320;
+
+/// Bytes per row and block in this arrangement (a group's block shared out over its rows).
+pub(crate) const ROW_BLOCK_BYTES: usize = GROUP_BLOCK_BYTES / GROUP;
+
+/// Whether a `qtype` matrix of `rows` rows has a rows16 form.
+pub(crate) fn has_rows16(qtype: QType, rows: usize) -> bool {
+    qtype == QType::Q4K && rows.is_multiple_of(GROUP)
+}
+
+/// The offset, inside a group's block, of the quant byte that holds value `v` (0..256) of
+/// row `r`, and whether it sits in the high nibble.
+const fn quant_at(r: usize, v: usize) -> (usize, bool) {
+    let (p, within) = (v / 64, v % 64);
+    let (high, i) = (within >= 32, within % 32);
+    (QUANTS + 512 * p + 64 * (i / 4) + 4 * r + i % 4, high)
+}
+
+/// The offset, inside a group's block, of the min of sub-block `j` of row `r`.
+const fn min_at(r: usize, j: usize) -> usize {
+    MINS + 32 * (j / 2) + 2 * r + j % 2
+}
+
+/// Rearrange one group of sixteen GGUF rows (`src`, row after row, `nb` blocks each) into
+/// rows16 form (`dst`, `nb * GROUP_BLOCK_BYTES` bytes).
+pub(crate) fn to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
+    let rb = nb * QType::Q4K.block_bytes();
+    assert!(src.len() == GROUP * rb && dst.len() == nb * GROUP_BLOCK_BYTES, "one group of whole rows");
+    for (b, out) in dst.chunks_exact_mut(GROUP_BLOCK_BYTES).enumerate() {
+        for r in 0..GROUP {
+            let blk = &src[r * rb + b * 144..r * rb + (b + 1) * 144];
+            out[D + 2 * r..D + 2 * r + 2].copy_from_slice(&blk[at::K_D..at::K_D + 2]);
+            out[DMIN + 2 * r..DMIN + 2 * r + 2].copy_from_slice(&blk[at::K_DMIN..at::K_DMIN + 2]);
+            let (sc, mn) = unpack_scales_mins(&blk[at::K_SCALES..at::K_SCALES + 12]);
+            for j in 0..8 {
+                out[SCALES + 16 * j + r] = sc[j];
+                out[min_at(r, j)] = mn[j];
+            }
+            let qs = &blk[at::Q4K_QS..at::Q4K_QS + 128];
+            for p in 0..4 {
+                for i in 0..32 {
+                    let (lo, _) = quant_at(r, 64 * p + i);
+                    out[lo] = qs[32 * p + i];
+                }
+            }
+        }
+    }
+}
+
+/// The inverse of [`to_rows16`].
+pub(crate) fn from_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
+    let rb = nb * QType::Q4K.block_bytes();
+    assert!(dst.len() == GROUP * rb && src.len() == nb * GROUP_BLOCK_BYTES, "one group of whole rows");
+    for (b, group) in src.chunks_exact(GROUP_BLOCK_BYTES).enumerate() {
+        for r in 0..GROUP {
+            let blk = &mut dst[r * rb + b * 144..r * rb + (b + 1) * 144];
+            block_of_row(group, r, blk);
+        }
+    }
+}
+
+/// Row `r`'s GGUF block from a group's block.
+fn block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
+    blk[at::K_D..at::K_D + 2].copy_from_slice(&group[D + 2 * r..D + 2 * r + 2]);
+    blk[at::K_DMIN..at::K_DMIN + 2].copy_from_slice(&group[DMIN + 2 * r..DMIN + 2 * r + 2]);
+    let sc: [u8; 8] = std::array::from_fn(|j| group[SCALES + 16 * j + r]);
+    let mn: [u8; 8] = std::array::from_fn(|j| group[min_at(r, j)]);
+    blk[at::K_SCALES..at::K_SCALES + 12].copy_from_slice(&pack_scales_mins(&sc, &mn));
+    for p in 0..4 {
+        for i in 0..32 {
+            let (lo, _) = quant_at(r, 64 * p + i);
+            blk[at::Q4K_QS + 32 * p + i] = group[lo];
+        }
+    }
+}
+
+/// GGUF row `r` (`dst`, whole Q4_K blocks) of a matrix in rows16 form whose row `r` lies in
+/// `group` (the group's bytes).
+pub(crate) fn row_from_rows16(group: &[u8], r: usize, dst: &mut [u8]) {
+    assert!(r < GROUP && group.len() / GROUP_BLOCK_BYTES * 144 == dst.len());
+    for (g, blk) in group.chunks_exact(GROUP_BLOCK_BYTES).zip(dst.chunks_exact_mut(144)) {
+        block_of_row(g, r, blk);
+    }
+}
+
+/// The 12 packed bytes of eight 6-bit scales and mins: the inverse of [`unpack_scales_mins`].
+fn pack_scales_mins(sc: &[u8; 8], mn: &[u8; 8]) -> [u8; 12] {
+    let mut q = [0u8; 12];
+    for j in 0..4 {
+        q[j] = sc[j] & 0x3F | (sc[j + 4] >> 4) << 6;
+        q[j + 4] = mn[j] & 0x3F | (mn[j + 4] >> 4) << 6;
+        q[j + 8] = sc[j + 4] & 0x0F | (mn[j + 4] & 0x0F) << 4;
+    }
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_quant_has_one_place() {
+        let mut seen = vec![[false; 2]; GROUP_BLOCK_BYTES];
+        for r in 0..GROUP {
+            for v in 0..256 {
+                let (at, high) = quant_at(r, v);
+                assert!((QUANTS..GROUP_BLOCK_BYTES).contains(&at));
+                assert!(!seen[at][high as usize], "row {r} value {v} shares a nibble");
+                seen[at][high as usize] = true;
+            }
+        }
+        assert_eq!(QUANTS + 16 * 128, GROUP_BLOCK_BYTES);
+    }
+
+    #[test]
+    fn scales_pack_back_to_their_bytes() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..200 {
+            let q: [u8; 12] = std::array::from_fn(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            });
+            let (sc, mn) = unpack_scales_mins(&q);
+            assert_eq!(pack_scales_mins(&sc, &mn), q);
+        }
+    }
+}
