@@ -68,11 +68,13 @@ pub(crate) struct Q8KLanesAct {
 
 /// [`Q8KAct`] for the rows16 kernels (`formats::rows16`), which broadcast four values at a
 /// time to sixteen weight rows: the values in their natural order, with the sum of each
-/// 32-value sub-block (at most 32 * 127 in size, so an i16), which Q4_K's minimums multiply.
+/// 32-value sub-block (at most 32 * 127 in size, so an i16), which Q4_K's minimums multiply,
+/// and -32 times the sum of each 16-value one (Q6_K's offset of 32, applied once).
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
 pub(crate) struct Q8KRowsAct {
     pub qs: [i8; QK_K],
+    pub neg32_sums: [i32; 16],
     pub sums: [i16; 8],
     pub d: f32,
 }
@@ -140,13 +142,14 @@ impl ActBlock for Q8KLanesAct {
 
 impl ActBlock for Q8KRowsAct {
     const LEN: usize = QK_K;
-    const ZERO: Self = Q8KRowsAct { qs: [0; QK_K], sums: [0; 8], d: 0.0 };
+    const ZERO: Self = Q8KRowsAct { qs: [0; QK_K], neg32_sums: [0; 16], sums: [0; 8], d: 0.0 };
 
     /// The same values and scale as [`Q8KAct`].
     fn quantize(x: &[f32]) -> Self {
         let natural = Q8KAct::quantize(x);
+        let neg32_sums = std::array::from_fn(|j| -32 * natural.bsums[j] as i32);
         let sums = std::array::from_fn(|j| natural.bsums[2 * j] + natural.bsums[2 * j + 1]);
-        Q8KRowsAct { qs: natural.qs, sums, d: natural.d }
+        Q8KRowsAct { qs: natural.qs, neg32_sums, sums, d: natural.d }
     }
 }
 

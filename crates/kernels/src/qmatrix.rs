@@ -13,9 +13,9 @@ pub enum Layout {
     /// Q4_K, Q6_K or Q8_0 with the quants rearranged for the AVX-512 VNNI kernels (same
     /// size); made by [`QMatrix::repacked`].
     Lanes,
-    /// Q4_K with sixteen rows interleaved block by block for the AVX-512 VNNI kernels, and
-    /// scales unpacked (148 bytes per row and block instead of 144); made by
-    /// [`QMatrix::repacked`] for matrices of a multiple of sixteen rows.
+    /// Q4_K or Q6_K with sixteen rows interleaved block by block for the AVX-512 VNNI
+    /// kernels (Q4_K with its scales unpacked: 148 bytes per row and block instead of 144);
+    /// made by [`QMatrix::repacked`] for matrices of a multiple of sixteen rows.
     Rows16,
 }
 
@@ -100,6 +100,7 @@ impl QMatrix {
                 let g = r / rows16::GROUP;
                 let mut gguf = vec![0u8; self.gguf_row_bytes()];
                 rows16::row_from_rows16(
+                    self.qtype,
                     &self.data()[g * group_bytes..(g + 1) * group_bytes],
                     r % rows16::GROUP,
                     &mut gguf,
@@ -115,9 +116,9 @@ impl QMatrix {
     }
 
     /// This matrix arranged the way `level`'s kernels read it fastest. For AVX-512 VNNI:
-    /// Q4_K in rows16 form where the rows are a multiple of sixteen ([`Layout::Rows16`]),
-    /// else in lane order; Q6_K in lane order; Q8_0 in lane order for rows of a multiple of
-    /// 128 values. The file's order otherwise. Rearranging is exact: rows decode to the
+    /// Q4_K and Q6_K in rows16 form where the rows are a multiple of sixteen
+    /// ([`Layout::Rows16`]), else in lane order; Q8_0 in lane order for rows of a multiple
+    /// of 128 values. The file's order otherwise. Rearranging is exact: rows decode to the
     /// same values; lane-order Q4_K and Q6_K products are bit-identical to the file's
     /// order, while rows16 and lane-order Q8_0 sum in another order, so their products agree
     /// to float rounding (and, like every kernel, are row-exact). A matrix already in that
@@ -139,7 +140,7 @@ impl QMatrix {
             from => Some(self.rearranged(from, Layout::Gguf, self.data(), self.gguf_row_bytes())),
         };
         let row_bytes = match want {
-            Layout::Rows16 => self.cols / QType::Q4K.block_size() * rows16::ROW_BLOCK_BYTES,
+            Layout::Rows16 => self.cols / self.qtype.block_size() * rows16::row_block_bytes(self.qtype),
             _ => self.gguf_row_bytes(),
         };
         let out = match (want, gguf) {
@@ -159,8 +160,8 @@ impl QMatrix {
                 let nb = self.cols / self.qtype.block_size();
                 let (src_group, dst_group) = (src.len() / self.rows * rows16::GROUP, row_bytes * rows16::GROUP);
                 out.par_chunks_mut(dst_group).zip(src.par_chunks(src_group)).for_each(|(dst, src)| match to {
-                    Layout::Rows16 => rows16::to_rows16(src, dst, nb),
-                    _ => rows16::from_rows16(src, dst, nb),
+                    Layout::Rows16 => rows16::to_rows16(self.qtype, src, dst, nb),
+                    _ => rows16::from_rows16(self.qtype, src, dst, nb),
                 });
             }
             (Layout::Gguf, Layout::Lanes) | (Layout::Lanes, Layout::Gguf) => {

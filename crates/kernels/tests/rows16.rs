@@ -1,6 +1,6 @@
-//! Rows16: a Q4_K matrix of a multiple of sixteen rows, repacked for the AVX-512 VNNI
-//! kernels, decodes bit for bit as the file's order does, multiplies to float rounding of
-//! it, is row-exact whatever the row count, and converts back to the file's bytes.
+//! Rows16: a Q4_K or Q6_K matrix of a multiple of sixteen rows, repacked for the AVX-512
+//! VNNI kernels, decodes bit for bit as the file's order does, multiplies to float rounding
+//! of it, is row-exact whatever the row count, and converts back to the file's bytes.
 
 mod common;
 
@@ -26,20 +26,25 @@ fn values(m: &QMatrix, xs: &[f32]) -> Vec<f32> {
     out
 }
 
+const TYPES: [(QType, usize); 2] = [(QType::Q4K, 148), (QType::Q6K, 210)];
+
 #[test]
 fn rows16_decodes_exactly_and_goes_back_to_the_files_bytes() {
-    let (m, _) = random_matrix(QType::Q4K, ROWS, COLS, 1600);
-    let r16 = m.repacked(SimdLevel::Avx512Vnni);
-    assert_eq!(r16.layout(), Layout::Rows16);
-    assert_eq!(r16.row_bytes(), COLS / 256 * 148, "scales unpacked: 148 bytes per row and block");
-    assert_eq!(r16.byte_len(), ROWS * r16.row_bytes());
-    for r in [0, 1, 15, 16, 17, ROWS / 2, ROWS - 1] {
-        assert!(row(&r16, r) == row(&m, r), "row {r} decodes differently");
+    for (n, (t, block_bytes)) in TYPES.into_iter().enumerate() {
+        let (m, _) = random_matrix(t, ROWS, COLS, 1600 + n as u64);
+        let r16 = m.repacked(SimdLevel::Avx512Vnni);
+        assert_eq!(r16.layout(), Layout::Rows16, "{t}");
+        assert_eq!(r16.row_bytes(), COLS / 256 * block_bytes, "{t}: bytes per row");
+        assert_eq!(r16.byte_len(), ROWS * r16.row_bytes(), "{t}");
+        assert_ne!(r16.data(), m.data(), "{t}: the quants move");
+        for r in [0, 1, 15, 16, 17, ROWS / 2, ROWS - 1] {
+            assert!(row(&r16, r) == row(&m, r), "{t}: row {r} decodes differently");
+        }
+        let back = r16.repacked(SimdLevel::Avx2);
+        assert_eq!(back.layout(), Layout::Gguf, "{t}");
+        assert_eq!(back.data(), m.data(), "{t}: back to the file's bytes");
+        assert_eq!(r16.repacked(SimdLevel::Avx512Vnni).data(), r16.data(), "{t}: repacking twice is once");
     }
-    let back = r16.repacked(SimdLevel::Avx2);
-    assert_eq!(back.layout(), Layout::Gguf);
-    assert_eq!(back.data(), m.data(), "back to the file's bytes");
-    assert_eq!(r16.repacked(SimdLevel::Avx512Vnni).data(), r16.data(), "repacking twice is once");
 }
 
 #[test]
@@ -47,13 +52,15 @@ fn rows16_multiplies_as_the_files_order_does_to_rounding() {
     if !SimdLevel::Avx512Vnni.is_supported() {
         return;
     }
-    let (m, _) = random_matrix(QType::Q4K, ROWS, COLS, 1610);
-    let r16 = m.repacked(SimdLevel::Avx512Vnni);
-    let xs = Rng::new(1611).values(9 * COLS);
-    let (fast, file) = (values(&r16, &xs), values(&m, &xs));
-    let scale = file.iter().fold(0f32, |a, v| a.max(v.abs()));
-    for (i, (a, b)) in fast.iter().zip(&file).enumerate() {
-        assert!((a - b).abs() <= 1e-5 * scale, "output {i}: {a} against {b} in the file's order");
+    for (n, (t, _)) in TYPES.into_iter().enumerate() {
+        let (m, _) = random_matrix(t, ROWS, COLS, 1610 + n as u64);
+        let r16 = m.repacked(SimdLevel::Avx512Vnni);
+        let xs = Rng::new(1611 + n as u64).values(9 * COLS);
+        let (fast, file) = (values(&r16, &xs), values(&m, &xs));
+        let scale = file.iter().fold(0f32, |a, v| a.max(v.abs()));
+        for (i, (a, b)) in fast.iter().zip(&file).enumerate() {
+            assert!((a - b).abs() <= 1e-5 * scale, "{t} output {i}: {a} against {b} in the file's order");
+        }
     }
 }
 
@@ -62,24 +69,27 @@ fn rows16_is_row_exact() {
     if !SimdLevel::Avx512Vnni.is_supported() {
         return;
     }
-    let (m, _) = random_matrix(QType::Q4K, ROWS, COLS, 1620);
-    let r16 = m.repacked(SimdLevel::Avx512Vnni);
-    let xs = Rng::new(1621).values(16 * COLS);
-    let singles: Vec<Vec<u32>> = (0..16).map(|i| bits(&values(&r16, &xs[i * COLS..(i + 1) * COLS]))).collect();
-    for k in 1..=16 {
-        let out = bits(&values(&r16, &xs[..k * COLS]));
-        for (i, single) in singles.iter().enumerate().take(k) {
-            assert!(out[i * ROWS..(i + 1) * ROWS] == single[..], "row {i} of a {k}-row call differs");
+    for (n, (t, _)) in TYPES.into_iter().enumerate() {
+        let (m, _) = random_matrix(t, ROWS, COLS, 1620 + n as u64);
+        let r16 = m.repacked(SimdLevel::Avx512Vnni);
+        let xs = Rng::new(1621 + n as u64).values(16 * COLS);
+        let singles: Vec<Vec<u32>> = (0..16).map(|i| bits(&values(&r16, &xs[i * COLS..(i + 1) * COLS]))).collect();
+        for k in 1..=16 {
+            let out = bits(&values(&r16, &xs[..k * COLS]));
+            for (i, single) in singles.iter().enumerate().take(k) {
+                assert!(out[i * ROWS..(i + 1) * ROWS] == single[..], "{t}: row {i} of a {k}-row call differs");
+            }
         }
     }
 }
 
 #[test]
-fn only_q4k_with_whole_groups_of_rows_takes_rows16() {
+fn only_k_quants_with_whole_groups_of_rows_take_rows16() {
     for (t, rows, expected) in [
         (QType::Q4K, 32, Layout::Rows16),
         (QType::Q4K, 24, Layout::Lanes),
-        (QType::Q6K, 32, Layout::Lanes),
+        (QType::Q6K, 32, Layout::Rows16),
+        (QType::Q6K, 40, Layout::Lanes),
         (QType::Q8_0, 32, Layout::Lanes),
     ] {
         let (m, _) = random_matrix(t, rows, 256, 9);

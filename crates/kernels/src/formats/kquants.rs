@@ -111,6 +111,37 @@ pub(super) fn dequantize_q6k(b: &[u8], y: &mut [f32]) {
     }
 }
 
+/// A Q6_K block's 256 quants (0..63, before the offset of 32) in value order, from the
+/// interleaving described at [`dequantize_q6k`].
+pub(crate) fn q6k_quants(blk: &[u8]) -> [u8; 256] {
+    let mut q = [0u8; 256];
+    for h in 0..2 {
+        let ql = &blk[at::Q6K_QL + 64 * h..at::Q6K_QL + 64 * h + 64];
+        let qh = &blk[at::Q6K_QH + 32 * h..at::Q6K_QH + 32 * h + 32];
+        for l in 0..32 {
+            q[128 * h + l] = ql[l] & 0x0F | (qh[l] & 3) << 4;
+            q[128 * h + 32 + l] = ql[l + 32] & 0x0F | (qh[l] >> 2 & 3) << 4;
+            q[128 * h + 64 + l] = ql[l] >> 4 | (qh[l] >> 4 & 3) << 4;
+            q[128 * h + 96 + l] = ql[l + 32] >> 4 | (qh[l] >> 6) << 4;
+        }
+    }
+    q
+}
+
+/// Stores 256 quants in value order into a Q6_K block's `ql` and `qh`: the inverse of
+/// [`q6k_quants`].
+pub(crate) fn set_q6k_quants(q: &[u8; 256], blk: &mut [u8]) {
+    for h in 0..2 {
+        let q = &q[128 * h..128 * h + 128];
+        for l in 0..32 {
+            blk[at::Q6K_QL + 64 * h + l] = q[l] & 0x0F | (q[64 + l] & 0x0F) << 4;
+            blk[at::Q6K_QL + 64 * h + 32 + l] = q[32 + l] & 0x0F | (q[96 + l] & 0x0F) << 4;
+            blk[at::Q6K_QH + 32 * h + l] =
+                q[l] >> 4 | (q[32 + l] >> 4) << 2 | (q[64 + l] >> 4) << 4 | (q[96 + l] >> 4) << 6;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@
 //!
 //! Rearranging is exact both ways ([`to_lanes`], [`from_lanes`]).
 
-use super::kquants::at;
+use super::kquants::{self, at};
 use crate::QType;
 
 /// The run of sixteen values that lane `l` of a lane-order register covers: lane `4q + c`
@@ -140,19 +140,8 @@ fn q4k_from_lanes(src: &[u8], dst: &mut [u8]) {
     }
 }
 
-/// Q6_K's quants in value order (see `kquants::dequantize_q6k` for the GGUF interleaving).
 fn q6k_to_lanes(src: &[u8], dst: &mut [u8]) {
-    let mut q = [0u8; 256];
-    for h in 0..2 {
-        let ql = &src[at::Q6K_QL + 64 * h..at::Q6K_QL + 64 * h + 64];
-        let qh = &src[at::Q6K_QH + 32 * h..at::Q6K_QH + 32 * h + 32];
-        for l in 0..32 {
-            q[128 * h + l] = ql[l] & 0x0F | (qh[l] & 3) << 4;
-            q[128 * h + 32 + l] = ql[l + 32] & 0x0F | (qh[l] >> 2 & 3) << 4;
-            q[128 * h + 64 + l] = ql[l] >> 4 | (qh[l] >> 4 & 3) << 4;
-            q[128 * h + 96 + l] = ql[l + 32] >> 4 | (qh[l] >> 6) << 4;
-        }
-    }
+    let q = kquants::q6k_quants(src);
     dst[at::Q6K_SCALES..].copy_from_slice(&src[at::Q6K_SCALES..]);
     let (ql, qh) = dst[..at::Q6K_SCALES].split_at_mut(at::Q6K_QH);
     for j in 0..64 {
@@ -173,15 +162,7 @@ fn q6k_from_lanes(src: &[u8], dst: &mut [u8]) {
         }
     }
     dst[at::Q6K_SCALES..].copy_from_slice(&src[at::Q6K_SCALES..]);
-    for h in 0..2 {
-        let q = &q[128 * h..128 * h + 128];
-        for l in 0..32 {
-            dst[at::Q6K_QL + 64 * h + l] = q[l] & 0x0F | (q[64 + l] & 0x0F) << 4;
-            dst[at::Q6K_QL + 64 * h + 32 + l] = q[32 + l] & 0x0F | (q[96 + l] & 0x0F) << 4;
-            dst[at::Q6K_QH + 32 * h + l] =
-                q[l] >> 4 | (q[32 + l] >> 4) << 2 | (q[64 + l] >> 4) << 4 | (q[96 + l] >> 4) << 6;
-        }
-    }
+    kquants::set_q6k_quants(&q, dst);
 }
 
 /// Q8_0: `d` of the four blocks, then the quants (offset by 128) in lane order.

@@ -1,5 +1,5 @@
-//! Tandem's arrangement of Q4_K matrices for the AVX-512 VNNI kernels: "rows16", sixteen
-//! weight rows interleaved block by block.
+//! Tandem's arrangement of Q4_K and Q6_K matrices for the AVX-512 VNNI kernels: "rows16",
+//! sixteen weight rows interleaved block by block.
 //!
 //! In lane order ([`super::lanes`]) the sixteen 32-bit lanes of a register hold sixteen runs
 //! of one row, so every block of every activation row ends in f32 work on all sixteen lanes
@@ -11,8 +11,8 @@
 //! eight `vpdpbusd` and is finished with one conversion and one multiply-add for all sixteen
 //! rows at once: a third of the finishing work per `vpdpbusd`.
 //!
-//! A group of sixteen rows is stored block column by block column; block `b` of the group
-//! takes [`GROUP_BLOCK_BYTES`] bytes:
+//! A group of sixteen rows is stored block column by block column. For Q4_K, block `b` of
+//! the group takes [`GROUP_BLOCK_BYTES`] bytes:
 //!
 //! | bytes       | what                                                                     |
 //! |-------------|--------------------------------------------------------------------------|
@@ -24,9 +24,19 @@
 //!
 //! Unpacked scales cost 4 bytes per row and block over the file's 144 (2.8%); they save
 //! the kernels the bit-picking of the packed form for every block of every call.
+//!
+//! For Q6_K, block `b` of the group takes [`Q6K_GROUP_BLOCK_BYTES`] (16 x 210, the file's
+//! size):
+//!
+//! | bytes       | what                                                                     |
+//! |-------------|--------------------------------------------------------------------------|
+//! | 0..32       | `d` of rows 0..16 (f16)                                                  |
+//! | 32..288     | scales (i8): byte `32 + 16j + r` is sub-block `j` of row `r`             |
+//! | 288..3360   | quants (6 bits, 0..63): sub-block `j` (values `16j .. 16j + 16`) as three registers `A`, `B`, `C` of 64 bytes at `288 + 192j`. Byte `4r + i` of `A`, `B` and `C` holds, in its low six bits, value `16j + 4c + i` of row `r` for `c` = 0, 1, 2; its top two bits hold bits `0-1`, `2-3` and `4-5` of value `16j + 12 + i` |
+//!
 //! Rearranging is exact both ways ([`to_rows16`], [`from_rows16`]).
 
-use super::kquants::at;
+use super::kquants::{self, at};
 use super::unpack_scales_mins;
 use crate::QType;
 
@@ -46,9 +56,24 @@ pub(crate) const QUANTS: usize = 320;
 /// Bytes per row and block in this arrangement (a group's block shared out over its rows).
 pub(crate) const ROW_BLOCK_BYTES: usize = GROUP_BLOCK_BYTES / GROUP;
 
+/// Q6_K: bytes of one block of a sixteen-row group, and the offsets inside it.
+pub(crate) const Q6K_GROUP_BLOCK_BYTES: usize = 3360;
+pub(crate) const Q6K_D: usize = 0;
+pub(crate) const Q6K_SCALES: usize = 32;
+pub(crate) const Q6K_QUANTS: usize = 288;
+
 /// Whether a `qtype` matrix of `rows` rows has a rows16 form.
 pub(crate) fn has_rows16(qtype: QType, rows: usize) -> bool {
-    qtype == QType::Q4K && rows.is_multiple_of(GROUP)
+    matches!(qtype, QType::Q4K | QType::Q6K) && rows.is_multiple_of(GROUP)
+}
+
+/// Bytes per row and block of `qtype` in rows16 form.
+pub(crate) fn row_block_bytes(qtype: QType) -> usize {
+    match qtype {
+        QType::Q4K => ROW_BLOCK_BYTES,
+        QType::Q6K => Q6K_GROUP_BLOCK_BYTES / GROUP,
+        _ => panic!("{qtype} has no rows16 form"),
+    }
 }
 
 /// The offset, inside a group's block, of the quant byte that holds value `v` (0..256) of
@@ -64,9 +89,47 @@ const fn min_at(r: usize, j: usize) -> usize {
     MINS + 32 * (j / 2) + 2 * r + j % 2
 }
 
-/// Rearrange one group of sixteen GGUF rows (`src`, row after row, `nb` blocks each) into
-/// rows16 form (`dst`, `nb * GROUP_BLOCK_BYTES` bytes).
-pub(crate) fn to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
+/// Rearrange one group of sixteen GGUF rows of `qtype` (`src`, row after row, `nb` blocks
+/// each) into rows16 form (`dst`).
+pub(crate) fn to_rows16(qtype: QType, src: &[u8], dst: &mut [u8], nb: usize) {
+    match qtype {
+        QType::Q4K => q4k_to_rows16(src, dst, nb),
+        QType::Q6K => q6k_to_rows16(src, dst, nb),
+        _ => panic!("{qtype} has no rows16 form"),
+    }
+}
+
+/// The inverse of [`to_rows16`].
+pub(crate) fn from_rows16(qtype: QType, src: &[u8], dst: &mut [u8], nb: usize) {
+    let (gb, bb) = (row_block_bytes(qtype) * GROUP, qtype.block_bytes());
+    assert!(dst.len() == GROUP * nb * bb && src.len() == nb * gb, "one group of whole rows");
+    for (b, group) in src.chunks_exact(gb).enumerate() {
+        for r in 0..GROUP {
+            let at = r * nb * bb + b * bb;
+            block_of_row(qtype, group, r, &mut dst[at..at + bb]);
+        }
+    }
+}
+
+/// GGUF row `r` (`dst`, whole blocks) of a `qtype` matrix in rows16 form whose row `r` lies
+/// in `group` (the group's bytes).
+pub(crate) fn row_from_rows16(qtype: QType, group: &[u8], r: usize, dst: &mut [u8]) {
+    let (gb, bb) = (row_block_bytes(qtype) * GROUP, qtype.block_bytes());
+    assert!(r < GROUP && group.len() / gb * bb == dst.len());
+    for (g, blk) in group.chunks_exact(gb).zip(dst.chunks_exact_mut(bb)) {
+        block_of_row(qtype, g, r, blk);
+    }
+}
+
+/// Row `r`'s GGUF block from a group's block.
+fn block_of_row(qtype: QType, group: &[u8], r: usize, blk: &mut [u8]) {
+    match qtype {
+        QType::Q4K => q4k_block_of_row(group, r, blk),
+        _ => q6k_block_of_row(group, r, blk),
+    }
+}
+
+fn q4k_to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
     let rb = nb * QType::Q4K.block_bytes();
     assert!(src.len() == GROUP * rb && dst.len() == nb * GROUP_BLOCK_BYTES, "one group of whole rows");
     for (b, out) in dst.chunks_exact_mut(GROUP_BLOCK_BYTES).enumerate() {
@@ -90,20 +153,7 @@ pub(crate) fn to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
     }
 }
 
-/// The inverse of [`to_rows16`].
-pub(crate) fn from_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
-    let rb = nb * QType::Q4K.block_bytes();
-    assert!(dst.len() == GROUP * rb && src.len() == nb * GROUP_BLOCK_BYTES, "one group of whole rows");
-    for (b, group) in src.chunks_exact(GROUP_BLOCK_BYTES).enumerate() {
-        for r in 0..GROUP {
-            let blk = &mut dst[r * rb + b * 144..r * rb + (b + 1) * 144];
-            block_of_row(group, r, blk);
-        }
-    }
-}
-
-/// Row `r`'s GGUF block from a group's block.
-fn block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
+fn q4k_block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
     blk[at::K_D..at::K_D + 2].copy_from_slice(&group[D + 2 * r..D + 2 * r + 2]);
     blk[at::K_DMIN..at::K_DMIN + 2].copy_from_slice(&group[DMIN + 2 * r..DMIN + 2 * r + 2]);
     let sc: [u8; 8] = std::array::from_fn(|j| group[SCALES + 16 * j + r]);
@@ -117,13 +167,52 @@ fn block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
     }
 }
 
-/// GGUF row `r` (`dst`, whole Q4_K blocks) of a matrix in rows16 form whose row `r` lies in
-/// `group` (the group's bytes).
-pub(crate) fn row_from_rows16(group: &[u8], r: usize, dst: &mut [u8]) {
-    assert!(r < GROUP && group.len() / GROUP_BLOCK_BYTES * 144 == dst.len());
-    for (g, blk) in group.chunks_exact(GROUP_BLOCK_BYTES).zip(dst.chunks_exact_mut(144)) {
-        block_of_row(g, r, blk);
+/// The offset, inside a Q6_K group's block, of the byte that holds value `v` (0..256,
+/// with `v % 16 < 12`) of row `r` in its low six bits.
+const fn q6k_at(r: usize, v: usize) -> usize {
+    let (j, c, i) = (v / 16, v % 16 / 4, v % 4);
+    Q6K_QUANTS + 192 * j + 64 * c + 4 * r + i
+}
+
+fn q6k_to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
+    let rb = nb * QType::Q6K.block_bytes();
+    assert!(src.len() == GROUP * rb && dst.len() == nb * Q6K_GROUP_BLOCK_BYTES, "one group of whole rows");
+    for (b, out) in dst.chunks_exact_mut(Q6K_GROUP_BLOCK_BYTES).enumerate() {
+        out[Q6K_QUANTS..].fill(0);
+        for r in 0..GROUP {
+            let blk = &src[r * rb + b * 210..r * rb + (b + 1) * 210];
+            out[Q6K_D + 2 * r..Q6K_D + 2 * r + 2].copy_from_slice(&blk[at::Q6K_D..at::Q6K_D + 2]);
+            for j in 0..16 {
+                out[Q6K_SCALES + 16 * j + r] = blk[at::Q6K_SCALES + j];
+            }
+            let q = kquants::q6k_quants(blk);
+            for (v, &q) in q.iter().enumerate() {
+                if v % 16 < 12 {
+                    out[q6k_at(r, v)] |= q;
+                } else {
+                    // Bits 2c..2c + 2 go to the top of register c's byte.
+                    for c in 0..3 {
+                        out[q6k_at(r, v - 12 + 4 * c)] |= (q >> (2 * c) & 3) << 6;
+                    }
+                }
+            }
+        }
     }
+}
+
+fn q6k_block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
+    blk[at::Q6K_D..at::Q6K_D + 2].copy_from_slice(&group[Q6K_D + 2 * r..Q6K_D + 2 * r + 2]);
+    for j in 0..16 {
+        blk[at::Q6K_SCALES + j] = group[Q6K_SCALES + 16 * j + r];
+    }
+    let q: [u8; 256] = std::array::from_fn(|v| {
+        if v % 16 < 12 {
+            group[q6k_at(r, v)] & 0x3F
+        } else {
+            (0..3).map(|c| (group[q6k_at(r, v - 12 + 4 * c)] >> 6) << (2 * c)).fold(0, |a, b| a | b)
+        }
+    });
+    kquants::set_q6k_quants(&q, blk);
 }
 
 /// The 12 packed bytes of eight 6-bit scales and mins: the inverse of [`unpack_scales_mins`].

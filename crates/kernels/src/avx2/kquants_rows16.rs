@@ -1,7 +1,7 @@
-//! Q4_K in rows16 form (`formats::rows16`) against [`Q8KRowsAct`] rows with AVX-512 VNNI:
-//! sixteen weight rows per call, one per 32-bit lane.
+//! Q4_K and Q6_K in rows16 form (`formats::rows16`) against [`Q8KRowsAct`] rows with
+//! AVX-512 VNNI: sixteen weight rows per call, one per 32-bit lane.
 //!
-//! Per block and activation row, each 32-value sub-block is eight `vpdpbusd` of a weight
+//! Q4_K: per block and activation row, each 32-value sub-block is eight `vpdpbusd` of a weight
 //! register (four values of each of the sixteen rows) against four activation values
 //! broadcast to every lane, then one conversion and one multiply-add by the sixteen rows'
 //! `d * scale`; the block ends with one multiply-add by the activation's `d`. The minimums
@@ -14,6 +14,12 @@
 //! sixteenfold (at most 2^20), and their sub-blocks' scales carry the 1/16, so every
 //! product is what the shifted quants would give, with one instruction less per register.
 //!
+//! Q6_K: each 16-value sub-block is four `vpdpbusd` of the unsigned quants, starting from
+//! -32 times the activations' sum (which applies the offset of 32 exactly), then one
+//! conversion and one multiply-add by the rows' `d * scale`. Its quants are decoded from
+//! three registers per sub-block: the low six bits of each byte are three of the four
+//! registers, and the fourth is gathered from their top two bits.
+//!
 //! Every N-row entry point repeats the one-row arithmetic per row, so row results do not
 //! depend on N. (Integer sums are exact, so how a row's `vpdpbusd` are split into partial
 //! sums to hide their latency changes nothing.)
@@ -21,7 +27,9 @@
 use std::arch::x86_64::*;
 
 use crate::act::Q8KRowsAct;
-use crate::formats::rows16::{D, DMIN, GROUP_BLOCK_BYTES, MINS, QUANTS, SCALES};
+use crate::formats::rows16::{
+    D, DMIN, GROUP_BLOCK_BYTES, MINS, Q6K_D, Q6K_GROUP_BLOCK_BYTES, Q6K_QUANTS, Q6K_SCALES, QUANTS, SCALES,
+};
 
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
 pub(crate) unsafe fn dot_q4k_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8KRowsAct]; N]) -> [[f32; 16]; N] {
@@ -37,7 +45,7 @@ pub(crate) unsafe fn dot_q4k_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8KRows
         let mut blk = [_mm512_setzero_ps(); N];
         for p in 0..4 {
             if N > 1 {
-                prefetch_ahead(g, p);
+                prefetch_ahead::<GROUP_BLOCK_BYTES, 4>(g, p);
             }
             let q = g.add(QUANTS + 512 * p) as *const __m512i;
             for h in 0..2 {
@@ -73,6 +81,63 @@ pub(crate) unsafe fn dot_q4k_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8KRows
             acc[n] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_mul_ps(dmin, yd), acc[n]);
         }
     }
+    lanes_out(acc)
+}
+
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub(crate) unsafe fn dot_q6k_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8KRowsAct]; N]) -> [[f32; 16]; N] {
+    let nb = w.len() / Q6K_GROUP_BLOCK_BYTES;
+    assert!(a.iter().all(|a| a.len() == nb) && w.len() == nb * Q6K_GROUP_BLOCK_BYTES);
+    let (low6, top2) = (_mm512_set1_epi8(0x3F), _mm512_set1_epi8(0xC0u8 as i8));
+    let mut acc = [_mm512_setzero_ps(); N];
+    for b in 0..nb {
+        let g = w.as_ptr().add(b * Q6K_GROUP_BLOCK_BYTES);
+        let d = _mm512_cvtph_ps(_mm256_loadu_si256(g.add(Q6K_D) as *const __m256i));
+        let mut blk = [_mm512_setzero_ps(); N];
+        for j in 0..16 {
+            if N > 1 {
+                prefetch_ahead::<Q6K_GROUP_BLOCK_BYTES, 16>(g, j);
+            }
+            let sc = _mm512_cvtepi8_epi32(_mm_loadu_si128(g.add(Q6K_SCALES + 16 * j) as *const __m128i));
+            let ds = _mm512_mul_ps(_mm512_cvtepi32_ps(sc), d);
+            let q = g.add(Q6K_QUANTS + 192 * j) as *const __m512i;
+            let abc = [_mm512_loadu_si512(q), _mm512_loadu_si512(q.add(1)), _mm512_loadu_si512(q.add(2))];
+            // Each byte's top two bits, moved (within its byte: the others are masked off)
+            // to bits 0-1, 2-3 and 4-5.
+            let top = |v: __m512i| _mm512_and_si512(v, top2);
+            let fourth = _mm512_ternarylogic_epi32::<0xFE>(
+                _mm512_srli_epi16::<6>(top(abc[0])),
+                _mm512_srli_epi16::<4>(top(abc[1])),
+                _mm512_srli_epi16::<2>(top(abc[2])),
+            );
+            let wt = [
+                _mm512_and_si512(abc[0], low6),
+                _mm512_and_si512(abc[1], low6),
+                _mm512_and_si512(abc[2], low6),
+                fourth,
+            ];
+            for n in 0..N {
+                let y = a[n].get_unchecked(b);
+                let x = y.qs.as_ptr().add(16 * j) as *const i32;
+                let mut s = [_mm512_set1_epi32(y.neg32_sums[j]), _mm512_setzero_si512()];
+                for (t, w) in wt.iter().enumerate() {
+                    let c = if N <= 2 { t % 2 } else { 0 };
+                    s[c] = _mm512_dpbusd_epi32(s[c], *w, _mm512_set1_epi32(x.add(t).read_unaligned()));
+                }
+                let s = _mm512_add_epi32(s[0], s[1]);
+                blk[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), ds, blk[n]);
+            }
+        }
+        for n in 0..N {
+            acc[n] = _mm512_fmadd_ps(blk[n], _mm512_set1_ps(a[n].get_unchecked(b).d), acc[n]);
+        }
+    }
+    lanes_out(acc)
+}
+
+/// Each accumulator's sixteen lanes: the results of the group's sixteen rows.
+#[inline(always)]
+unsafe fn lanes_out<const N: usize>(acc: [__m512; N]) -> [[f32; 16]; N] {
     let mut out = [[0f32; 16]; N];
     for n in 0..N {
         _mm512_storeu_ps(out[n].as_mut_ptr(), acc[n]);
@@ -85,15 +150,15 @@ pub(crate) unsafe fn dot_q4k_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8KRows
 /// the hardware prefetcher. (A one-row call is left to the hardware: measured.)
 const AHEAD_BLOCKS: usize = 3;
 
-/// Prefetches a quarter of the block `AHEAD_BLOCKS` after the one at `g`, at the start of
-/// each of its four sub-block pairs, so that requests are spread over the block's work
-/// instead of arriving at once. Addresses past the matrix are harmless: a prefetch never
-/// faults.
+/// Prefetches part `p` of `PARTS` of the `BYTES`-byte block `AHEAD_BLOCKS` after the one at
+/// `g`; a kernel asks for one part at the start of each of its steps through a block, so
+/// that requests are spread over the block's work instead of arriving at once. Addresses
+/// past the matrix are harmless: a prefetch never faults.
 #[inline(always)]
-unsafe fn prefetch_ahead(g: *const u8, p: usize) {
-    const LINES: usize = GROUP_BLOCK_BYTES.div_ceil(64);
-    let ahead = g.wrapping_add(AHEAD_BLOCKS * GROUP_BLOCK_BYTES);
-    for line in (p * LINES / 4)..((p + 1) * LINES / 4) {
+unsafe fn prefetch_ahead<const BYTES: usize, const PARTS: usize>(g: *const u8, p: usize) {
+    let lines = BYTES.div_ceil(64);
+    let ahead = g.wrapping_add(AHEAD_BLOCKS * BYTES);
+    for line in (p * lines / PARTS)..((p + 1) * lines / PARTS) {
         _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(64 * line) as *const i8);
     }
 }
