@@ -79,6 +79,16 @@ pub(crate) struct Q8KRowsAct {
     pub d: f32,
 }
 
+/// [`Q8_0Act`] for the rows16 kernel (`formats::rows16`): the values with -128 times their
+/// sum, which cancels the weights' offset of 128.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub(crate) struct Q8_0RowsAct {
+    pub qs: [i8; QK],
+    pub neg128_sum: i32,
+    pub d: f32,
+}
+
 /// Four [`Q8_0Act`] blocks (128 values) laid out for the AVX-512 Q8_0 kernel, in the lane
 /// order of Q8_0 weights (`formats::lanes`): lane `l` of register `t` holds values
 /// `8 * (l % 4) + 4t ..+ 4` of block `l / 4`.
@@ -111,6 +121,18 @@ impl ActBlock for Q8_0LanesAct {
             b.d[l] = blocks[l / 4].d;
         }
         b
+    }
+}
+
+impl ActBlock for Q8_0RowsAct {
+    const LEN: usize = QK;
+    const ZERO: Self = Q8_0RowsAct { qs: [0; QK], neg128_sum: 0, d: 0.0 };
+
+    /// The same values and scale as [`Q8_0Act`].
+    fn quantize(x: &[f32]) -> Self {
+        let b = Q8_0Act::quantize(x);
+        let sum: i32 = b.qs.iter().map(|&q| q as i32).sum();
+        Q8_0RowsAct { qs: b.qs, neg128_sum: -128 * sum, d: b.d }
     }
 }
 

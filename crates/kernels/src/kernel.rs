@@ -1,6 +1,6 @@
 //! The dot-product kernel for a (level, weight type) pair, chosen once per matmul call.
 
-use crate::act::{Q8KAct, Q8KLanesAct, Q8KRowsAct, Q8_0Act, Q8_0LanesAct, Q8_1Act};
+use crate::act::{Q8KAct, Q8KLanesAct, Q8KRowsAct, Q8_0Act, Q8_0LanesAct, Q8_0RowsAct, Q8_1Act};
 use crate::{scalar, Layout, QType, SimdLevel};
 
 /// Dot products of one weight unit (a row, giving an `f32` per activation row, or a group
@@ -27,6 +27,7 @@ pub(crate) enum Kernel {
     Q8KLanes(RowDot<Q8KLanesAct>),
     /// Sixteen weight rows per call (`formats::rows16`).
     Q8KRows16(RowDot<Q8KRowsAct, [f32; 16]>),
+    Q8_0Rows16(RowDot<Q8_0RowsAct, [f32; 16]>),
     Q8_0(RowDot<Q8_0Act>),
     Q8_0Lanes(RowDot<Q8_0LanesAct>),
     Q8_1(RowDot<Q8_1Act>),
@@ -84,6 +85,8 @@ fn rows16_kernel(level: SimdLevel, qtype: QType) -> Kernel {
         (SimdLevel::Avx512Vnni, QType::Q4K) => pick!(Q8KRows16, crate::avx2::dot_q4k_rows16_vnni),
         #[cfg(target_arch = "x86_64")]
         (SimdLevel::Avx512Vnni, QType::Q6K) => pick!(Q8KRows16, crate::avx2::dot_q6k_rows16_vnni),
+        #[cfg(target_arch = "x86_64")]
+        (SimdLevel::Avx512Vnni, QType::Q8_0) => pick!(Q8_0Rows16, crate::avx2::dot_q8_0_rows16_vnni),
         _ => panic!("{qtype} in rows16 order runs only on the avx512vnni kernels, not on {}", level.name()),
     }
 }

@@ -11,7 +11,9 @@
 
 use rayon::prelude::*;
 
-use crate::act::{quantize_rows, ActBlock, Q8KAct, Q8KLanesAct, Q8KRowsAct, Q8_0Act, Q8_0LanesAct, Q8_1Act};
+use crate::act::{
+    quantize_rows, ActBlock, Q8KAct, Q8KLanesAct, Q8KRowsAct, Q8_0Act, Q8_0LanesAct, Q8_0RowsAct, Q8_1Act,
+};
 use crate::kernel::{kernel, Kernel, RowDot};
 use crate::qtype::{QK, QK_K};
 use crate::{QMatrix, SimdLevel};
@@ -31,6 +33,7 @@ pub(crate) fn matmul(m: &QMatrix, level: SimdLevel, xs: &[f32], out: &mut [f32])
         Kernel::Q8K(dot) => run(w, rb, &quantize_rows::<Q8KAct>(xs), cols / QK_K, &dot, out, rows),
         Kernel::Q8KLanes(dot) => run(w, rb, &quantize_rows::<Q8KLanesAct>(xs), cols / QK_K, &dot, out, rows),
         Kernel::Q8KRows16(dot) => run(w, rb, &quantize_rows::<Q8KRowsAct>(xs), cols / QK_K, &dot, out, rows),
+        Kernel::Q8_0Rows16(dot) => run(w, rb, &quantize_rows::<Q8_0RowsAct>(xs), cols / QK, &dot, out, rows),
         Kernel::Q8_0(dot) => run(w, rb, &quantize_rows::<Q8_0Act>(xs), cols / QK, &dot, out, rows),
         Kernel::Q8_0Lanes(dot) => {
             run(w, rb, &quantize_rows::<Q8_0LanesAct>(xs), cols / Q8_0LanesAct::LEN, &dot, out, rows)

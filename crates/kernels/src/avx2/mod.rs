@@ -1,6 +1,6 @@
 //! x86-64 kernels for CPUs with AVX2, FMA and F16C, and AVX-512 VNNI variants for the legacy
 //! int8 dots, for Q4_K and Q6_K, for matrices in lane order (Q4_K, Q6_K and Q8_0, see
-//! `formats::lanes`) and for Q4_K and Q6_K in rows16 form (`formats::rows16`). Entry points carry `#[target_feature]` and are only handed out by
+//! `formats::lanes`) and for Q4_K, Q6_K and Q8_0 in rows16 form (`formats::rows16`). Entry points carry `#[target_feature]` and are only handed out by
 //! [`crate::kernel`] after run-time detection; everything they call is `#[inline(always)]`
 //! so it is compiled with the entry point's features.
 //!
@@ -10,19 +10,19 @@
 
 mod float;
 mod kquants;
-mod kquants_rows16;
 mod kquants_vnni;
 mod legacy;
 mod q8_0_lanes;
+mod rows16;
 
 pub(crate) use float::{axpy_f32, dot_bf16, dot_f16, dot_f32, dot_f32_weights};
 pub(crate) use kquants::{dot_q4k, dot_q5k, dot_q6k};
-pub(crate) use kquants_rows16::{dot_q4k_rows16_vnni, dot_q6k_rows16_vnni};
 pub(crate) use kquants_vnni::{
     dot_q4k_lanes_vnni, dot_q4k_vnni, dot_q6k_lanes_vnni, dot_q6k_vnni, q4k_to_lanes_vnni, q6k_to_lanes_vnni,
 };
 pub(crate) use legacy::*;
 pub(crate) use q8_0_lanes::dot_q8_0_lanes_vnni;
+pub(crate) use rows16::{dot_q4k_rows16_vnni, dot_q6k_rows16_vnni, dot_q8_0_rows16_vnni};
 
 use std::arch::x86_64::*;
 

@@ -1,5 +1,5 @@
-//! Tandem's arrangement of Q4_K and Q6_K matrices for the AVX-512 VNNI kernels: "rows16",
-//! sixteen weight rows interleaved block by block.
+//! Tandem's arrangement of Q4_K, Q6_K and Q8_0 matrices for the AVX-512 VNNI kernels:
+//! "rows16", sixteen weight rows interleaved block by block.
 //!
 //! In lane order ([`super::lanes`]) the sixteen 32-bit lanes of a register hold sixteen runs
 //! of one row, so every block of every activation row ends in f32 work on all sixteen lanes
@@ -34,6 +34,10 @@
 //! | 32..288     | scales (i8): byte `32 + 16j + r` is sub-block `j` of row `r`             |
 //! | 288..3360   | quants (6 bits, 0..63): sub-block `j` (values `16j .. 16j + 16`) as three registers `A`, `B`, `C` of 64 bytes at `288 + 192j`. Byte `4r + i` of `A`, `B` and `C` holds, in its low six bits, value `16j + 4c + i` of row `r` for `c` = 0, 1, 2; its top two bits hold bits `0-1`, `2-3` and `4-5` of value `16j + 12 + i` |
 //!
+//! For Q8_0, block `b` of the group takes [`Q8_0_GROUP_BLOCK_BYTES`] (16 x 34): `d` of the
+//! sixteen rows (f16), then eight registers `t` in which byte `4r + i` holds value
+//! `4t + i` of row `r` plus 128, unsigned, as `vpdpbusd` wants its first operand.
+//!
 //! Rearranging is exact both ways ([`to_rows16`], [`from_rows16`]).
 
 use super::kquants::{self, at};
@@ -62,9 +66,13 @@ pub(crate) const Q6K_D: usize = 0;
 pub(crate) const Q6K_SCALES: usize = 32;
 pub(crate) const Q6K_QUANTS: usize = 288;
 
+/// Q8_0: bytes of one block of a sixteen-row group, and the offset of its quants.
+pub(crate) const Q8_0_GROUP_BLOCK_BYTES: usize = 544;
+pub(crate) const Q8_0_QUANTS: usize = 32;
+
 /// Whether a `qtype` matrix of `rows` rows has a rows16 form.
 pub(crate) fn has_rows16(qtype: QType, rows: usize) -> bool {
-    matches!(qtype, QType::Q4K | QType::Q6K) && rows.is_multiple_of(GROUP)
+    matches!(qtype, QType::Q4K | QType::Q6K | QType::Q8_0) && rows.is_multiple_of(GROUP)
 }
 
 /// Bytes per row and block of `qtype` in rows16 form.
@@ -72,6 +80,7 @@ pub(crate) fn row_block_bytes(qtype: QType) -> usize {
     match qtype {
         QType::Q4K => ROW_BLOCK_BYTES,
         QType::Q6K => Q6K_GROUP_BLOCK_BYTES / GROUP,
+        QType::Q8_0 => Q8_0_GROUP_BLOCK_BYTES / GROUP,
         _ => panic!("{qtype} has no rows16 form"),
     }
 }
@@ -95,6 +104,7 @@ pub(crate) fn to_rows16(qtype: QType, src: &[u8], dst: &mut [u8], nb: usize) {
     match qtype {
         QType::Q4K => q4k_to_rows16(src, dst, nb),
         QType::Q6K => q6k_to_rows16(src, dst, nb),
+        QType::Q8_0 => q8_0_to_rows16(src, dst, nb),
         _ => panic!("{qtype} has no rows16 form"),
     }
 }
@@ -125,7 +135,8 @@ pub(crate) fn row_from_rows16(qtype: QType, group: &[u8], r: usize, dst: &mut [u
 fn block_of_row(qtype: QType, group: &[u8], r: usize, blk: &mut [u8]) {
     match qtype {
         QType::Q4K => q4k_block_of_row(group, r, blk),
-        _ => q6k_block_of_row(group, r, blk),
+        QType::Q6K => q6k_block_of_row(group, r, blk),
+        _ => q8_0_block_of_row(group, r, blk),
     }
 }
 
@@ -213,6 +224,32 @@ fn q6k_block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
         }
     });
     kquants::set_q6k_quants(&q, blk);
+}
+
+fn q8_0_to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
+    let rb = nb * QType::Q8_0.block_bytes();
+    assert!(src.len() == GROUP * rb && dst.len() == nb * Q8_0_GROUP_BLOCK_BYTES, "one group of whole rows");
+    for (b, out) in dst.chunks_exact_mut(Q8_0_GROUP_BLOCK_BYTES).enumerate() {
+        for r in 0..GROUP {
+            let blk = &src[r * rb + b * 34..r * rb + (b + 1) * 34];
+            out[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
+            for v in 0..32 {
+                out[q8_0_at(r, v)] = blk[2 + v] ^ 0x80;
+            }
+        }
+    }
+}
+
+fn q8_0_block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
+    blk[..2].copy_from_slice(&group[2 * r..2 * r + 2]);
+    for v in 0..32 {
+        blk[2 + v] = group[q8_0_at(r, v)] ^ 0x80;
+    }
+}
+
+/// The offset, inside a Q8_0 group's block, of value `v` (0..32) of row `r`.
+const fn q8_0_at(r: usize, v: usize) -> usize {
+    Q8_0_QUANTS + 64 * (v / 4) + 4 * r + v % 4
 }
 
 /// The 12 packed bytes of eight 6-bit scales and mins: the inverse of [`unpack_scales_mins`].

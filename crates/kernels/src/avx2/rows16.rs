@@ -1,5 +1,5 @@
-//! Q4_K and Q6_K in rows16 form (`formats::rows16`) against [`Q8KRowsAct`] rows with
-//! AVX-512 VNNI: sixteen weight rows per call, one per 32-bit lane.
+//! Q4_K, Q6_K and Q8_0 in rows16 form (`formats::rows16`) against [`Q8KRowsAct`] and
+//! [`Q8_0RowsAct`] rows with AVX-512 VNNI: sixteen weight rows per call, one per 32-bit lane.
 //!
 //! Q4_K: per block and activation row, each 32-value sub-block is eight `vpdpbusd` of a weight
 //! register (four values of each of the sixteen rows) against four activation values
@@ -20,15 +20,20 @@
 //! three registers per sub-block: the low six bits of each byte are three of the four
 //! registers, and the fourth is gathered from their top two bits.
 //!
+//! Q8_0: each 32-value block is eight `vpdpbusd` of the quants plus 128, starting from -128
+//! times the activations' sum, then a conversion and a multiply-add by the rows' `d` times
+//! the activation's.
+//!
 //! Every N-row entry point repeats the one-row arithmetic per row, so row results do not
 //! depend on N. (Integer sums are exact, so how a row's `vpdpbusd` are split into partial
 //! sums to hide their latency changes nothing.)
 
 use std::arch::x86_64::*;
 
-use crate::act::Q8KRowsAct;
+use crate::act::{Q8KRowsAct, Q8_0RowsAct};
 use crate::formats::rows16::{
-    D, DMIN, GROUP_BLOCK_BYTES, MINS, Q6K_D, Q6K_GROUP_BLOCK_BYTES, Q6K_QUANTS, Q6K_SCALES, QUANTS, SCALES,
+    D, DMIN, GROUP_BLOCK_BYTES, MINS, Q6K_D, Q6K_GROUP_BLOCK_BYTES, Q6K_QUANTS, Q6K_SCALES, Q8_0_GROUP_BLOCK_BYTES,
+    Q8_0_QUANTS, QUANTS, SCALES,
 };
 
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
@@ -130,6 +135,37 @@ pub(crate) unsafe fn dot_q6k_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8KRows
         }
         for n in 0..N {
             acc[n] = _mm512_fmadd_ps(blk[n], _mm512_set1_ps(a[n].get_unchecked(b).d), acc[n]);
+        }
+    }
+    lanes_out(acc)
+}
+
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub(crate) unsafe fn dot_q8_0_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8_0RowsAct]; N]) -> [[f32; 16]; N] {
+    let nb = w.len() / Q8_0_GROUP_BLOCK_BYTES;
+    assert!(a.iter().all(|a| a.len() == nb) && w.len() == nb * Q8_0_GROUP_BLOCK_BYTES);
+    let mut acc = [_mm512_setzero_ps(); N];
+    for b in 0..nb {
+        let g = w.as_ptr().add(b * Q8_0_GROUP_BLOCK_BYTES);
+        if N > 1 {
+            prefetch_ahead::<Q8_0_GROUP_BLOCK_BYTES, 1>(g, 0);
+        }
+        let d = _mm512_cvtph_ps(_mm256_loadu_si256(g as *const __m256i));
+        let q = g.add(Q8_0_QUANTS) as *const __m512i;
+        let mut wt = [_mm512_setzero_si512(); 8];
+        for (t, w) in wt.iter_mut().enumerate() {
+            *w = _mm512_loadu_si512(q.add(t));
+        }
+        for n in 0..N {
+            let y = a[n].get_unchecked(b);
+            let x = y.qs.as_ptr() as *const i32;
+            let mut s = [_mm512_set1_epi32(y.neg128_sum), _mm512_setzero_si512()];
+            for (t, w) in wt.iter().enumerate() {
+                let c = if N <= 2 { t % 2 } else { 0 };
+                s[c] = _mm512_dpbusd_epi32(s[c], *w, _mm512_set1_epi32(x.add(t).read_unaligned()));
+            }
+            let s = _mm512_add_epi32(s[0], s[1]);
+            acc[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, _mm512_set1_ps(y.d)), acc[n]);
         }
     }
     lanes_out(acc)
