@@ -79,13 +79,13 @@ pub(crate) struct Q8KRowsAct {
     pub d: f32,
 }
 
-/// [`Q8_0Act`] for the rows16 kernel (`formats::rows16`): the values with -128 times their
-/// sum, which cancels the weights' offset of 128.
+/// [`Q8_0Act`] for the rows16 kernels (`formats::rows16`): the values with their sum, which
+/// cancels the offset that makes the weights unsigned.
 #[derive(Clone, Copy, Debug)]
 #[repr(C)]
 pub(crate) struct Q8_0RowsAct {
     pub qs: [i8; QK],
-    pub neg128_sum: i32,
+    pub sum: i32,
     pub d: f32,
 }
 
@@ -126,13 +126,12 @@ impl ActBlock for Q8_0LanesAct {
 
 impl ActBlock for Q8_0RowsAct {
     const LEN: usize = QK;
-    const ZERO: Self = Q8_0RowsAct { qs: [0; QK], neg128_sum: 0, d: 0.0 };
+    const ZERO: Self = Q8_0RowsAct { qs: [0; QK], sum: 0, d: 0.0 };
 
     /// The same values and scale as [`Q8_0Act`].
     fn quantize(x: &[f32]) -> Self {
         let b = Q8_0Act::quantize(x);
-        let sum: i32 = b.qs.iter().map(|&q| q as i32).sum();
-        Q8_0RowsAct { qs: b.qs, neg128_sum: -128 * sum, d: b.d }
+        Q8_0RowsAct { qs: b.qs, sum: b.qs.iter().map(|&q| q as i32).sum(), d: b.d }
     }
 }
 

@@ -1,4 +1,4 @@
-//! Q4_K, Q6_K and Q8_0 in rows16 form (`formats::rows16`) against [`Q8KRowsAct`] and
+//! Q4_K, Q6_K, Q5_0 and Q8_0 in rows16 form (`formats::rows16`) against [`Q8KRowsAct`] and
 //! [`Q8_0RowsAct`] rows with AVX-512 VNNI: sixteen weight rows per call, one per 32-bit lane.
 //!
 //! Q4_K: per block and activation row, each 32-value sub-block is eight `vpdpbusd` of a weight
@@ -20,9 +20,11 @@
 //! three registers per sub-block: the low six bits of each byte are three of the four
 //! registers, and the fourth is gathered from their top two bits.
 //!
-//! Q8_0: each 32-value block is eight `vpdpbusd` of the quants plus 128, starting from -128
-//! times the activations' sum, then a conversion and a multiply-add by the rows' `d` times
-//! the activation's.
+//! Q8_0 and Q5_0: each 32-value block is eight `vpdpbusd` of the quants made unsigned (Q8_0
+//! stores them plus 128; Q5_0's are 0..31 for values -16..15), starting from minus the
+//! offset times the activations' sum, then a conversion and a multiply-add by the rows' `d`
+//! times the activation's. Q5_0's fifth bits come as one 64-bit mask per register and are
+//! added with one masked byte add.
 //!
 //! Every N-row entry point repeats the one-row arithmetic per row, so row results do not
 //! depend on N. (Integer sums are exact, so how a row's `vpdpbusd` are split into partial
@@ -32,8 +34,8 @@ use std::arch::x86_64::*;
 
 use crate::act::{Q8KRowsAct, Q8_0RowsAct};
 use crate::formats::rows16::{
-    D, DMIN, GROUP_BLOCK_BYTES, MINS, Q6K_D, Q6K_GROUP_BLOCK_BYTES, Q6K_QUANTS, Q6K_SCALES, Q8_0_GROUP_BLOCK_BYTES,
-    Q8_0_QUANTS, QUANTS, SCALES,
+    D, DMIN, GROUP_BLOCK_BYTES, MINS, Q5_0_FIFTH_BITS, Q5_0_GROUP_BLOCK_BYTES, Q5_0_NIBBLES, Q6K_D,
+    Q6K_GROUP_BLOCK_BYTES, Q6K_QUANTS, Q6K_SCALES, Q8_0_GROUP_BLOCK_BYTES, Q8_0_QUANTS, QUANTS, SCALES,
 };
 
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
@@ -142,24 +144,59 @@ pub(crate) unsafe fn dot_q6k_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8KRows
 
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
 pub(crate) unsafe fn dot_q8_0_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8_0RowsAct]; N]) -> [[f32; 16]; N] {
-    let nb = w.len() / Q8_0_GROUP_BLOCK_BYTES;
-    assert!(a.iter().all(|a| a.len() == nb) && w.len() == nb * Q8_0_GROUP_BLOCK_BYTES);
-    let mut acc = [_mm512_setzero_ps(); N];
-    for b in 0..nb {
-        let g = w.as_ptr().add(b * Q8_0_GROUP_BLOCK_BYTES);
-        if N > 1 {
-            prefetch_ahead::<Q8_0_GROUP_BLOCK_BYTES, 1>(g, 0);
-        }
-        let d = _mm512_cvtph_ps(_mm256_loadu_si256(g as *const __m256i));
+    legacy::<N, Q8_0_GROUP_BLOCK_BYTES, 128>(w, a, |g| {
         let q = g.add(Q8_0_QUANTS) as *const __m512i;
         let mut wt = [_mm512_setzero_si512(); 8];
         for (t, w) in wt.iter_mut().enumerate() {
             *w = _mm512_loadu_si512(q.add(t));
         }
+        wt
+    })
+}
+
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub(crate) unsafe fn dot_q5_0_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8_0RowsAct]; N]) -> [[f32; 16]; N] {
+    legacy::<N, Q5_0_GROUP_BLOCK_BYTES, 16>(w, a, |g| {
+        let (low4, fifth) = (_mm512_set1_epi8(0x0F), _mm512_set1_epi8(0x10));
+        let q = g.add(Q5_0_NIBBLES) as *const __m512i;
+        let bits = g.add(Q5_0_FIFTH_BITS) as *const u64;
+        let mut wt = [_mm512_setzero_si512(); 8];
+        for u in 0..4 {
+            let x = _mm512_loadu_si512(q.add(u));
+            wt[u] = _mm512_and_si512(x, low4);
+            wt[u + 4] = _mm512_and_si512(_mm512_srli_epi16::<4>(x), low4);
+        }
+        for (t, w) in wt.iter_mut().enumerate() {
+            let k = _cvtu64_mask64(bits.add(t).read_unaligned());
+            *w = _mm512_mask_add_epi8(*w, k, *w, fifth);
+        }
+        wt
+    })
+}
+
+/// The 32-value legacy types: each block's quants, unsigned (the value plus `OFFSET`), as
+/// eight registers from `quants`; eight `vpdpbusd` from -`OFFSET` times the activations'
+/// sum, then a conversion and a multiply-add by the rows' `d` times the activation's.
+#[inline(always)]
+unsafe fn legacy<const N: usize, const BYTES: usize, const OFFSET: i32>(
+    w: &[u8],
+    a: [&[Q8_0RowsAct]; N],
+    quants: impl Fn(*const u8) -> [__m512i; 8],
+) -> [[f32; 16]; N] {
+    let nb = w.len() / BYTES;
+    assert!(a.iter().all(|a| a.len() == nb) && w.len() == nb * BYTES);
+    let mut acc = [_mm512_setzero_ps(); N];
+    for b in 0..nb {
+        let g = w.as_ptr().add(b * BYTES);
+        if N > 1 {
+            prefetch_ahead::<BYTES, 1>(g, 0);
+        }
+        let d = _mm512_cvtph_ps(_mm256_loadu_si256(g as *const __m256i));
+        let wt = quants(g);
         for n in 0..N {
             let y = a[n].get_unchecked(b);
             let x = y.qs.as_ptr() as *const i32;
-            let mut s = [_mm512_set1_epi32(y.neg128_sum), _mm512_setzero_si512()];
+            let mut s = [_mm512_set1_epi32(-OFFSET * y.sum), _mm512_setzero_si512()];
             for (t, w) in wt.iter().enumerate() {
                 let c = if N <= 2 { t % 2 } else { 0 };
                 s[c] = _mm512_dpbusd_epi32(s[c], *w, _mm512_set1_epi32(x.add(t).read_unaligned()));

@@ -1,4 +1,4 @@
-//! Tandem's arrangement of Q4_K, Q6_K and Q8_0 matrices for the AVX-512 VNNI kernels:
+//! Tandem's arrangement of Q4_K, Q6_K, Q5_0 and Q8_0 matrices for the AVX-512 VNNI kernels:
 //! "rows16", sixteen weight rows interleaved block by block.
 //!
 //! In lane order ([`super::lanes`]) the sixteen 32-bit lanes of a register hold sixteen runs
@@ -38,6 +38,12 @@
 //! sixteen rows (f16), then eight registers `t` in which byte `4r + i` holds value
 //! `4t + i` of row `r` plus 128, unsigned, as `vpdpbusd` wants its first operand.
 //!
+//! For Q5_0, block `b` of the group takes [`Q5_0_GROUP_BLOCK_BYTES`] (16 x 22): `d` of the
+//! sixteen rows (f16); four registers `u` whose byte `4r + i` holds the low four bits of
+//! value `4u + i` of row `r` in its low nibble and of value `16 + 4u + i` in its high
+//! nibble; then, for each register `t` of values `4t ..` (`t` = 0..8), a 64-bit mask whose
+//! bit `4r + i` is the fifth bit of value `4t + i` of row `r`.
+//!
 //! Rearranging is exact both ways ([`to_rows16`], [`from_rows16`]).
 
 use super::kquants::{self, at};
@@ -70,9 +76,14 @@ pub(crate) const Q6K_QUANTS: usize = 288;
 pub(crate) const Q8_0_GROUP_BLOCK_BYTES: usize = 544;
 pub(crate) const Q8_0_QUANTS: usize = 32;
 
+/// Q5_0: bytes of one block of a sixteen-row group, and the offsets inside it.
+pub(crate) const Q5_0_GROUP_BLOCK_BYTES: usize = 352;
+pub(crate) const Q5_0_NIBBLES: usize = 32;
+pub(crate) const Q5_0_FIFTH_BITS: usize = 288;
+
 /// Whether a `qtype` matrix of `rows` rows has a rows16 form.
 pub(crate) fn has_rows16(qtype: QType, rows: usize) -> bool {
-    matches!(qtype, QType::Q4K | QType::Q6K | QType::Q8_0) && rows.is_multiple_of(GROUP)
+    matches!(qtype, QType::Q4K | QType::Q6K | QType::Q5_0 | QType::Q8_0) && rows.is_multiple_of(GROUP)
 }
 
 /// Bytes per row and block of `qtype` in rows16 form.
@@ -80,6 +91,7 @@ pub(crate) fn row_block_bytes(qtype: QType) -> usize {
     match qtype {
         QType::Q4K => ROW_BLOCK_BYTES,
         QType::Q6K => Q6K_GROUP_BLOCK_BYTES / GROUP,
+        QType::Q5_0 => Q5_0_GROUP_BLOCK_BYTES / GROUP,
         QType::Q8_0 => Q8_0_GROUP_BLOCK_BYTES / GROUP,
         _ => panic!("{qtype} has no rows16 form"),
     }
@@ -104,6 +116,7 @@ pub(crate) fn to_rows16(qtype: QType, src: &[u8], dst: &mut [u8], nb: usize) {
     match qtype {
         QType::Q4K => q4k_to_rows16(src, dst, nb),
         QType::Q6K => q6k_to_rows16(src, dst, nb),
+        QType::Q5_0 => q5_0_to_rows16(src, dst, nb),
         QType::Q8_0 => q8_0_to_rows16(src, dst, nb),
         _ => panic!("{qtype} has no rows16 form"),
     }
@@ -136,6 +149,7 @@ fn block_of_row(qtype: QType, group: &[u8], r: usize, blk: &mut [u8]) {
     match qtype {
         QType::Q4K => q4k_block_of_row(group, r, blk),
         QType::Q6K => q6k_block_of_row(group, r, blk),
+        QType::Q5_0 => q5_0_block_of_row(group, r, blk),
         _ => q8_0_block_of_row(group, r, blk),
     }
 }
@@ -224,6 +238,54 @@ fn q6k_block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
         }
     });
     kquants::set_q6k_quants(&q, blk);
+}
+
+fn q5_0_to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
+    let rb = nb * QType::Q5_0.block_bytes();
+    assert!(src.len() == GROUP * rb && dst.len() == nb * Q5_0_GROUP_BLOCK_BYTES, "one group of whole rows");
+    for (b, out) in dst.chunks_exact_mut(Q5_0_GROUP_BLOCK_BYTES).enumerate() {
+        out[Q5_0_NIBBLES..].fill(0);
+        for r in 0..GROUP {
+            let blk = &src[r * rb + b * 22..r * rb + (b + 1) * 22];
+            out[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
+            let qh = u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]);
+            for v in 0..32 {
+                let (nibble, bit) = (blk[6 + v % 16] >> (4 * (v / 16)) & 0x0F, qh >> v & 1);
+                let (at, shift) = q5_0_nibble_at(r, v);
+                out[at] |= nibble << shift;
+                let (at, mask) = q5_0_bit_at(r, v);
+                if bit == 1 {
+                    out[at] |= mask;
+                }
+            }
+        }
+    }
+}
+
+fn q5_0_block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
+    blk[..2].copy_from_slice(&group[2 * r..2 * r + 2]);
+    let mut qh = 0u32;
+    blk[6..22].fill(0);
+    for v in 0..32 {
+        let (at, shift) = q5_0_nibble_at(r, v);
+        blk[6 + v % 16] |= (group[at] >> shift & 0x0F) << (4 * (v / 16));
+        let (at, mask) = q5_0_bit_at(r, v);
+        qh |= ((group[at] & mask != 0) as u32) << v;
+    }
+    blk[2..6].copy_from_slice(&qh.to_le_bytes());
+}
+
+/// The byte, inside a Q5_0 group's block, of the low four bits of value `v` (0..32) of row
+/// `r`, and their shift in it.
+const fn q5_0_nibble_at(r: usize, v: usize) -> (usize, u32) {
+    (Q5_0_NIBBLES + 64 * (v % 16 / 4) + 4 * r + v % 4, 4 * (v / 16) as u32)
+}
+
+/// The byte, inside a Q5_0 group's block, of the fifth bit of value `v` (0..32) of row `r`,
+/// and the bit's mask in it: bit `4r + i` of register `v / 4`'s little-endian 64-bit mask.
+const fn q5_0_bit_at(r: usize, v: usize) -> (usize, u8) {
+    let bit = 4 * r + v % 4;
+    (Q5_0_FIFTH_BITS + 8 * (v / 4) + bit / 8, 1 << (bit % 8))
 }
 
 fn q8_0_to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {

@@ -13,7 +13,7 @@ mod kv_cache;
 mod rope;
 
 use tandem_engine::{Logits, LogitsWanted, Model, ModelError, TokenId};
-use tandem_kernels::{QMatrix, QType, SimdLevel};
+use tandem_kernels::{Layout, QMatrix, QType, SimdLevel};
 
 use crate::config::{Arch, ModelConfig};
 use crate::error::Result;
@@ -52,21 +52,22 @@ pub struct Transformer {
 
 impl Transformer {
     /// Builds the model from an opened GGUF file. Weights stay in the file's memory map,
-    /// except Q4_K, Q6_K and Q8_0 matrices when the AVX-512 VNNI kernels run: those are
-    /// rearranged into the kernels' lane order on the heap (every weight keeps its value;
-    /// products equal the file's order's bit for bit, or to float rounding for Q8_0) and
-    /// their pages in the map are released. `max_context` caps the model's own context
+    /// except Q4_K, Q6_K, Q5_0 and Q8_0 matrices when the AVX-512 VNNI kernels run: those are
+    /// rearranged for those kernels on the heap (every weight keeps its value; products agree
+    /// with the file's order to float rounding, see `QMatrix::repacked`) and their pages in
+    /// the map are released. `max_context` caps the model's own context
     /// length (KV memory grows with use, up to it).
     pub fn load(file: &GgufFile, max_context: Option<usize>) -> Result<Transformer> {
         Transformer::build(file, max_context, false)
     }
 
-    /// Loads a model that only drafts. Its Q5_0 layer matrices are widened to Q8_0 at load,
-    /// exactly (every weight keeps its value), because Q8_0's kernel does less work per
-    /// weight: about 10% off a Qwen2.5 0.5B draft's time per token (mostly Q5_0), for 55% more
-    /// memory for those matrices, which then live on the heap instead of the file's map.
-    /// Only a draft is widened; a target always runs on the file's own encoding
-    /// ([`Transformer::load`]), so its logits stay exactly what they are.
+    /// Loads a model that only drafts. Where Q5_0 has no fast kernel form of its own (no
+    /// AVX-512 VNNI, or rows not a multiple of sixteen), its Q5_0 layer matrices are widened
+    /// to Q8_0 at load, exactly (every weight keeps its value), because Q8_0's kernel does
+    /// less work per weight: about 10% off a Qwen2.5 0.5B draft's time per token (mostly
+    /// Q5_0), for 55% more memory for those matrices, which then live on the heap instead of
+    /// the file's map. Only a draft is widened; a target always runs on the file's own
+    /// encoding ([`Transformer::load`]), so its logits stay exactly what they are.
     pub fn load_as_draft(file: &GgufFile, max_context: Option<usize>) -> Result<Transformer> {
         Transformer::build(file, max_context, true)
     }
@@ -78,12 +79,14 @@ impl Transformer {
         // kernels) is copied once, here, and its pages in the file's map are released.
         let matrix = |name: &str, widen: bool| -> Result<QMatrix> {
             let stored = file.matrix(name)?;
-            let m = if widen && stored.qtype() == QType::Q5_0 {
-                stored.requantize(QType::Q8_0).map_err(|e| file.meta().bad(format!("tensor `{name}`: {e}")))?
-            } else {
-                stored.clone()
-            };
-            let m = m.repacked(level);
+            let mut m = stored.repacked(level);
+            // Widening pays only where Q5_0 has no fast form of its own.
+            if widen && m.qtype() == QType::Q5_0 && m.layout() == Layout::Gguf {
+                m = stored
+                    .requantize(QType::Q8_0)
+                    .map_err(|e| file.meta().bad(format!("tensor `{name}`: {e}")))?
+                    .repacked(level);
+            }
             if (m.qtype(), m.layout()) != (stored.qtype(), stored.layout()) {
                 file.release(name);
             }

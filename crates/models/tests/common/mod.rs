@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use candle_core::quantized::gguf_file::{self, Value};
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
+use tandem_engine::{LogitsWanted, Model};
+use tandem_models::{GgufFile, Transformer};
 
 /// What to generate.
 #[derive(Clone, Copy, Debug)]
@@ -172,4 +174,40 @@ pub fn tiny_model(dir: &Path, name: &str, spec: &TinySpec) -> PathBuf {
     let path = dir.join(name);
     write_tiny_model(&path, spec);
     path
+}
+
+/// Loads a tiny Q5_0 model as a target and as a draft, checks that the draft's layers were
+/// widened to Q8_0 exactly when `widened` says so, and that either way the draft computes
+/// the same model (to the kernels' float rounding) and is row-exact.
+pub fn check_q5_0_draft(widened: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = TinySpec { matrix_type: GgmlDType::Q5_0, ..TinySpec::qwen2() };
+    let path = tiny_model(dir.path(), "m.gguf", &spec);
+    let file = GgufFile::open(&path).unwrap();
+    let tokens: Vec<u32> = (0..24).map(|i| (i * 29 + 7) % spec.vocab as u32).collect();
+    let mut original = Transformer::load(&file, None).unwrap();
+    let exact = original.forward(&tokens, LogitsWanted::All).unwrap();
+    let mut draft = Transformer::load_as_draft(&file, None).unwrap();
+    // 34 bytes per 32 weights instead of 22 when widened.
+    assert_eq!(draft.weight_bytes() > original.weight_bytes() * 5 / 4, widened, "widened");
+    let close = draft.forward(&tokens, LogitsWanted::All).unwrap();
+    let (mut worst, mut same) = (0f32, 0);
+    for r in 0..tokens.len() {
+        let (a, b) = (exact.row(r), close.row(r));
+        let spread = a.iter().copied().fold(f32::MIN, f32::max) - a.iter().copied().fold(f32::MAX, f32::min);
+        worst = worst.max(a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max) / spread);
+        let top = |v: &[f32]| v.iter().enumerate().max_by(|x, y| x.1.total_cmp(y.1)).unwrap().0;
+        same += usize::from(top(a) == top(b));
+    }
+    // The weights are the same; only the kernels' float rounding may differ.
+    assert!(worst < 1e-4, "the draft's logits moved by {worst} of their spread");
+    assert_eq!(same, tokens.len());
+    // And the draft is a row-exact model.
+    draft.truncate(0);
+    let wide = draft.forward(&tokens[..5], LogitsWanted::All).unwrap();
+    draft.truncate(0);
+    for (i, &t) in tokens[..5].iter().enumerate() {
+        let one = draft.forward(&[t], LogitsWanted::All).unwrap();
+        assert!(wide.row(i).iter().zip(one.row(0)).all(|(a, b)| a.to_bits() == b.to_bits()), "row {i}");
+    }
 }
