@@ -89,6 +89,8 @@ fn rows16_kernel(level: SimdLevel, qtype: QType) -> Kernel {
         (SimdLevel::Avx512Vnni, QType::Q8_0) => pick!(Q8_0Rows16, crate::avx2::dot_q8_0_rows16_vnni),
         #[cfg(target_arch = "x86_64")]
         (SimdLevel::Avx512Vnni, QType::Q5_0) => pick!(Q8_0Rows16, crate::avx2::dot_q5_0_rows16_vnni),
+        #[cfg(target_arch = "x86_64")]
+        (SimdLevel::Avx512Vnni, QType::Q4_0) => pick!(Q8_0Rows16, crate::avx2::dot_q4_0_rows16_vnni),
         _ => panic!("{qtype} in rows16 order runs only on the avx512vnni kernels, not on {}", level.name()),
     }
 }

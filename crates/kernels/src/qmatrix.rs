@@ -13,7 +13,7 @@ pub enum Layout {
     /// Q4_K, Q6_K or Q8_0 with the quants rearranged for the AVX-512 VNNI kernels (same
     /// size); made by [`QMatrix::repacked`].
     Lanes,
-    /// Q4_K, Q6_K, Q5_0 or Q8_0 with sixteen rows interleaved block by block for the AVX-512 VNNI
+    /// Q4_K, Q6_K, Q4_0, Q5_0 or Q8_0 with sixteen rows interleaved block by block for the AVX-512 VNNI
     /// kernels (Q4_K with its scales unpacked: 148 bytes per row and block instead of 144);
     /// made by [`QMatrix::repacked`] for matrices of a multiple of sixteen rows.
     Rows16,
@@ -116,7 +116,7 @@ impl QMatrix {
     }
 
     /// This matrix arranged the way `level`'s kernels read it fastest. For AVX-512 VNNI:
-    /// Q4_K, Q6_K, Q5_0 and Q8_0 in rows16 form where the rows are a multiple of sixteen
+    /// Q4_K, Q6_K, Q4_0, Q5_0 and Q8_0 in rows16 form where the rows are a multiple of sixteen
     /// ([`Layout::Rows16`]); otherwise Q4_K and Q6_K in lane order, and Q8_0 in lane order
     /// for rows of a multiple of 128 values. The file's order otherwise. Rearranging is exact: rows decode to the
     /// same values; lane-order Q4_K and Q6_K products are bit-identical to the file's

@@ -1,4 +1,4 @@
-//! Rows16: a Q4_K, Q6_K, Q5_0 or Q8_0 matrix of a multiple of sixteen rows, repacked for the AVX-512
+//! Rows16: a Q4_K, Q6_K, Q4_0, Q5_0 or Q8_0 matrix of a multiple of sixteen rows, repacked for the AVX-512
 //! VNNI kernels, decodes bit for bit as the file's order does, multiplies to float rounding
 //! of it, is row-exact whatever the row count, and converts back to the file's bytes.
 
@@ -27,7 +27,8 @@ fn values(m: &QMatrix, xs: &[f32]) -> Vec<f32> {
 }
 
 /// Each type with its bytes per row and 256 values in rows16 form.
-const TYPES: [(QType, usize); 4] = [(QType::Q4K, 148), (QType::Q6K, 210), (QType::Q5_0, 176), (QType::Q8_0, 272)];
+const TYPES: [(QType, usize); 5] =
+    [(QType::Q4K, 148), (QType::Q6K, 210), (QType::Q4_0, 144), (QType::Q5_0, 176), (QType::Q8_0, 272)];
 
 #[test]
 fn rows16_decodes_exactly_and_goes_back_to_the_files_bytes() {
@@ -95,7 +96,8 @@ fn only_whole_groups_of_rows_take_rows16() {
         (QType::Q8_0, 40, Layout::Lanes),
         (QType::Q5_0, 32, Layout::Rows16),
         (QType::Q5_0, 40, Layout::Gguf),
-        (QType::Q4_0, 32, Layout::Gguf),
+        (QType::Q4_0, 32, Layout::Rows16),
+        (QType::Q4_1, 32, Layout::Gguf),
     ] {
         let (m, _) = random_matrix(t, rows, 256, 9);
         assert_eq!(m.repacked(SimdLevel::Avx512Vnni).layout(), expected, "{t} with {rows} rows");

@@ -155,3 +155,36 @@ fn a_q5_0_draft_computes_the_same_model() {
     let vnni = tandem_kernels::SimdLevel::active() == tandem_kernels::SimdLevel::Avx512Vnni;
     common::check_q5_0_draft(!vnni);
 }
+
+/// A draft's output head wider than Q4_0 is read as Q4_0: fewer bytes per drafted token.
+/// The head's weights change by Q4_0's rounding, so the draft stays close to the model it
+/// came from, and it is still row-exact.
+#[test]
+fn a_drafts_wide_output_head_is_read_as_q4_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = TinySpec { head_type: candle_core::quantized::GgmlDType::Q8_0, ..TinySpec::qwen2() };
+    let file = GgufFile::open(&tiny_model(dir.path(), "m.gguf", &spec)).unwrap();
+    let mut target = Transformer::load(&file, None).unwrap();
+    let mut draft = Transformer::load_as_draft(&file, None).unwrap();
+    let head_values = spec.vocab * spec.n_embd;
+    assert_eq!(
+        draft.weight_bytes(),
+        target.weight_bytes() - head_values / 32 * 34 + head_values / 32 * 18,
+        "only the head changes, from 34 to 18 bytes per 32 weights"
+    );
+    let tokens: Vec<u32> = (0..24).map(|i| (i * 29 + 7) % spec.vocab as u32).collect();
+    let (exact, close) =
+        (target.forward(&tokens, LogitsWanted::All).unwrap(), draft.forward(&tokens, LogitsWanted::All).unwrap());
+    for r in 0..tokens.len() {
+        let (a, b) = (exact.row(r), close.row(r));
+        let spread = a.iter().copied().fold(f32::MIN, f32::max) - a.iter().copied().fold(f32::MAX, f32::min);
+        let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+        assert!(worst > 0.0 && worst < 0.1 * spread, "row {r}: the head moved logits by {worst} of {spread}");
+    }
+    draft.truncate(0);
+    let wide = draft.forward(&tokens[..5], LogitsWanted::All).unwrap();
+    draft.truncate(0);
+    for (i, &t) in tokens[..5].iter().enumerate() {
+        assert_eq!(bits(wide.row(i)), bits(draft.forward(&[t], LogitsWanted::All).unwrap().row(0)), "row {i}");
+    }
+}

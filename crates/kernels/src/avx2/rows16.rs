@@ -1,4 +1,4 @@
-//! Q4_K, Q6_K, Q5_0 and Q8_0 in rows16 form (`formats::rows16`) against [`Q8KRowsAct`] and
+//! Q4_K, Q6_K, Q4_0, Q5_0 and Q8_0 in rows16 form (`formats::rows16`) against [`Q8KRowsAct`] and
 //! [`Q8_0RowsAct`] rows with AVX-512 VNNI: sixteen weight rows per call, one per 32-bit lane.
 //!
 //! Q4_K: per block and activation row, each 32-value sub-block is eight `vpdpbusd` of a weight
@@ -20,8 +20,8 @@
 //! three registers per sub-block: the low six bits of each byte are three of the four
 //! registers, and the fourth is gathered from their top two bits.
 //!
-//! Q8_0 and Q5_0: each 32-value block is eight `vpdpbusd` of the quants made unsigned (Q8_0
-//! stores them plus 128; Q5_0's are 0..31 for values -16..15), starting from minus the
+//! Q8_0, Q5_0 and Q4_0: each 32-value block is eight `vpdpbusd` of the quants made unsigned
+//! (Q8_0 stores them plus 128; Q5_0's are 0..31 for values -16..15, Q4_0's 0..15 for -8..7), starting from minus the
 //! offset times the activations' sum, then a conversion and a multiply-add by the rows' `d`
 //! times the activation's. Q5_0's fifth bits come as one 64-bit mask per register and are
 //! added with one masked byte add.
@@ -34,8 +34,8 @@ use std::arch::x86_64::*;
 
 use crate::act::{Q8KRowsAct, Q8_0RowsAct};
 use crate::formats::rows16::{
-    D, DMIN, GROUP_BLOCK_BYTES, MINS, Q5_0_FIFTH_BITS, Q5_0_GROUP_BLOCK_BYTES, Q5_0_NIBBLES, Q6K_D,
-    Q6K_GROUP_BLOCK_BYTES, Q6K_QUANTS, Q6K_SCALES, Q8_0_GROUP_BLOCK_BYTES, Q8_0_QUANTS, QUANTS, SCALES,
+    D, DMIN, GROUP_BLOCK_BYTES, MINS, Q4_0_GROUP_BLOCK_BYTES, Q5_0_FIFTH_BITS, Q5_0_GROUP_BLOCK_BYTES, Q5_0_NIBBLES,
+    Q6K_D, Q6K_GROUP_BLOCK_BYTES, Q6K_QUANTS, Q6K_SCALES, Q8_0_GROUP_BLOCK_BYTES, Q8_0_QUANTS, QUANTS, SCALES,
 };
 
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
@@ -157,21 +157,35 @@ pub(crate) unsafe fn dot_q8_0_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8_0Ro
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
 pub(crate) unsafe fn dot_q5_0_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8_0RowsAct]; N]) -> [[f32; 16]; N] {
     legacy::<N, Q5_0_GROUP_BLOCK_BYTES, 16>(w, a, |g| {
-        let (low4, fifth) = (_mm512_set1_epi8(0x0F), _mm512_set1_epi8(0x10));
-        let q = g.add(Q5_0_NIBBLES) as *const __m512i;
+        let fifth = _mm512_set1_epi8(0x10);
         let bits = g.add(Q5_0_FIFTH_BITS) as *const u64;
-        let mut wt = [_mm512_setzero_si512(); 8];
-        for u in 0..4 {
-            let x = _mm512_loadu_si512(q.add(u));
-            wt[u] = _mm512_and_si512(x, low4);
-            wt[u + 4] = _mm512_and_si512(_mm512_srli_epi16::<4>(x), low4);
-        }
+        let mut wt = nibble_registers(g);
         for (t, w) in wt.iter_mut().enumerate() {
             let k = _cvtu64_mask64(bits.add(t).read_unaligned());
             *w = _mm512_mask_add_epi8(*w, k, *w, fifth);
         }
         wt
     })
+}
+
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub(crate) unsafe fn dot_q4_0_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8_0RowsAct]; N]) -> [[f32; 16]; N] {
+    legacy::<N, Q4_0_GROUP_BLOCK_BYTES, 8>(w, a, |g| nibble_registers(g))
+}
+
+/// The eight registers of a Q4_0 or Q5_0 group block's low four bits: register `u` and
+/// `u + 4` from the low and high nibbles of nibble register `u`.
+#[inline(always)]
+unsafe fn nibble_registers(g: *const u8) -> [__m512i; 8] {
+    let low4 = _mm512_set1_epi8(0x0F);
+    let q = g.add(Q5_0_NIBBLES) as *const __m512i;
+    let mut wt = [_mm512_setzero_si512(); 8];
+    for u in 0..4 {
+        let x = _mm512_loadu_si512(q.add(u));
+        wt[u] = _mm512_and_si512(x, low4);
+        wt[u + 4] = _mm512_and_si512(_mm512_srli_epi16::<4>(x), low4);
+    }
+    wt
 }
 
 /// The 32-value legacy types: each block's quants, unsigned (the value plus `OFFSET`), as

@@ -17,6 +17,9 @@
 //! `l` holds eight values of block `l / 4` (see [`q8_0_value_at`]). This needs rows of
 //! whole groups, so Q8_0 has a lane form only where the row length is a multiple of 128.
 //!
+//! Matrices whose rows come in whole groups of sixteen take the rows16 form instead
+//! ([`super::rows16`]), which does less work per weight; lane order serves the rest.
+//!
 //! Rearranging is exact both ways ([`to_lanes`], [`from_lanes`]).
 
 use super::kquants::{self, at};

@@ -1,4 +1,4 @@
-//! Tandem's arrangement of Q4_K, Q6_K, Q5_0 and Q8_0 matrices for the AVX-512 VNNI kernels:
+//! Tandem's arrangement of Q4_K, Q6_K, Q4_0, Q5_0 and Q8_0 matrices for the AVX-512 VNNI kernels:
 //! "rows16", sixteen weight rows interleaved block by block.
 //!
 //! In lane order ([`super::lanes`]) the sixteen 32-bit lanes of a register hold sixteen runs
@@ -42,7 +42,8 @@
 //! sixteen rows (f16); four registers `u` whose byte `4r + i` holds the low four bits of
 //! value `4u + i` of row `r` in its low nibble and of value `16 + 4u + i` in its high
 //! nibble; then, for each register `t` of values `4t ..` (`t` = 0..8), a 64-bit mask whose
-//! bit `4r + i` is the fifth bit of value `4t + i` of row `r`.
+//! bit `4r + i` is the fifth bit of value `4t + i` of row `r`. Q4_0 is Q5_0 without the
+//! masks (16 x 18 bytes).
 //!
 //! Rearranging is exact both ways ([`to_rows16`], [`from_rows16`]).
 
@@ -81,9 +82,12 @@ pub(crate) const Q5_0_GROUP_BLOCK_BYTES: usize = 352;
 pub(crate) const Q5_0_NIBBLES: usize = 32;
 pub(crate) const Q5_0_FIFTH_BITS: usize = 288;
 
+/// Q4_0: bytes of one block of a sixteen-row group (its nibbles sit as Q5_0's do).
+pub(crate) const Q4_0_GROUP_BLOCK_BYTES: usize = 288;
+
 /// Whether a `qtype` matrix of `rows` rows has a rows16 form.
 pub(crate) fn has_rows16(qtype: QType, rows: usize) -> bool {
-    matches!(qtype, QType::Q4K | QType::Q6K | QType::Q5_0 | QType::Q8_0) && rows.is_multiple_of(GROUP)
+    matches!(qtype, QType::Q4K | QType::Q6K | QType::Q4_0 | QType::Q5_0 | QType::Q8_0) && rows.is_multiple_of(GROUP)
 }
 
 /// Bytes per row and block of `qtype` in rows16 form.
@@ -91,6 +95,7 @@ pub(crate) fn row_block_bytes(qtype: QType) -> usize {
     match qtype {
         QType::Q4K => ROW_BLOCK_BYTES,
         QType::Q6K => Q6K_GROUP_BLOCK_BYTES / GROUP,
+        QType::Q4_0 => Q4_0_GROUP_BLOCK_BYTES / GROUP,
         QType::Q5_0 => Q5_0_GROUP_BLOCK_BYTES / GROUP,
         QType::Q8_0 => Q8_0_GROUP_BLOCK_BYTES / GROUP,
         _ => panic!("{qtype} has no rows16 form"),
@@ -116,7 +121,7 @@ pub(crate) fn to_rows16(qtype: QType, src: &[u8], dst: &mut [u8], nb: usize) {
     match qtype {
         QType::Q4K => q4k_to_rows16(src, dst, nb),
         QType::Q6K => q6k_to_rows16(src, dst, nb),
-        QType::Q5_0 => q5_0_to_rows16(src, dst, nb),
+        QType::Q4_0 | QType::Q5_0 => q4_0_q5_0_to_rows16(qtype, src, dst, nb),
         QType::Q8_0 => q8_0_to_rows16(src, dst, nb),
         _ => panic!("{qtype} has no rows16 form"),
     }
@@ -149,7 +154,7 @@ fn block_of_row(qtype: QType, group: &[u8], r: usize, blk: &mut [u8]) {
     match qtype {
         QType::Q4K => q4k_block_of_row(group, r, blk),
         QType::Q6K => q6k_block_of_row(group, r, blk),
-        QType::Q5_0 => q5_0_block_of_row(group, r, blk),
+        QType::Q4_0 | QType::Q5_0 => q4_0_q5_0_block_of_row(qtype, group, r, blk),
         _ => q8_0_block_of_row(group, r, blk),
     }
 }
@@ -240,17 +245,22 @@ fn q6k_block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
     kquants::set_q6k_quants(&q, blk);
 }
 
-fn q5_0_to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
-    let rb = nb * QType::Q5_0.block_bytes();
-    assert!(src.len() == GROUP * rb && dst.len() == nb * Q5_0_GROUP_BLOCK_BYTES, "one group of whole rows");
-    for (b, out) in dst.chunks_exact_mut(Q5_0_GROUP_BLOCK_BYTES).enumerate() {
+/// Q4_0 (d, 16 bytes of nibbles) and Q5_0 (d, 32 fifth bits, the nibbles) blocks.
+fn q4_0_q5_0_to_rows16(qtype: QType, src: &[u8], dst: &mut [u8], nb: usize) {
+    let (bb, gb) = (qtype.block_bytes(), GROUP * row_block_bytes(qtype));
+    let (rb, nibbles) = (nb * bb, bb - 16);
+    assert!(src.len() == GROUP * rb && dst.len() == nb * gb, "one group of whole rows");
+    for (b, out) in dst.chunks_exact_mut(gb).enumerate() {
         out[Q5_0_NIBBLES..].fill(0);
         for r in 0..GROUP {
-            let blk = &src[r * rb + b * 22..r * rb + (b + 1) * 22];
+            let blk = &src[r * rb + b * bb..r * rb + (b + 1) * bb];
             out[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
-            let qh = u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]);
+            let qh = match qtype {
+                QType::Q5_0 => u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]),
+                _ => 0,
+            };
             for v in 0..32 {
-                let (nibble, bit) = (blk[6 + v % 16] >> (4 * (v / 16)) & 0x0F, qh >> v & 1);
+                let (nibble, bit) = (blk[nibbles + v % 16] >> (4 * (v / 16)) & 0x0F, qh >> v & 1);
                 let (at, shift) = q5_0_nibble_at(r, v);
                 out[at] |= nibble << shift;
                 let (at, mask) = q5_0_bit_at(r, v);
@@ -262,17 +272,22 @@ fn q5_0_to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
     }
 }
 
-fn q5_0_block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
+fn q4_0_q5_0_block_of_row(qtype: QType, group: &[u8], r: usize, blk: &mut [u8]) {
+    let nibbles = qtype.block_bytes() - 16;
     blk[..2].copy_from_slice(&group[2 * r..2 * r + 2]);
     let mut qh = 0u32;
-    blk[6..22].fill(0);
+    blk[nibbles..].fill(0);
     for v in 0..32 {
         let (at, shift) = q5_0_nibble_at(r, v);
-        blk[6 + v % 16] |= (group[at] >> shift & 0x0F) << (4 * (v / 16));
-        let (at, mask) = q5_0_bit_at(r, v);
-        qh |= ((group[at] & mask != 0) as u32) << v;
+        blk[nibbles + v % 16] |= (group[at] >> shift & 0x0F) << (4 * (v / 16));
+        if qtype == QType::Q5_0 {
+            let (at, mask) = q5_0_bit_at(r, v);
+            qh |= ((group[at] & mask != 0) as u32) << v;
+        }
     }
-    blk[2..6].copy_from_slice(&qh.to_le_bytes());
+    if qtype == QType::Q5_0 {
+        blk[2..6].copy_from_slice(&qh.to_le_bytes());
+    }
 }
 
 /// The byte, inside a Q5_0 group's block, of the low four bits of value `v` (0..32) of row

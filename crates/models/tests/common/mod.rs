@@ -181,7 +181,8 @@ pub fn tiny_model(dir: &Path, name: &str, spec: &TinySpec) -> PathBuf {
 /// the same model (to the kernels' float rounding) and is row-exact.
 pub fn check_q5_0_draft(widened: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let spec = TinySpec { matrix_type: GgmlDType::Q5_0, ..TinySpec::qwen2() };
+    // A Q4_0 head, which a draft keeps as it is, so that only the layers can differ.
+    let spec = TinySpec { matrix_type: GgmlDType::Q5_0, head_type: GgmlDType::Q4_0, ..TinySpec::qwen2() };
     let path = tiny_model(dir.path(), "m.gguf", &spec);
     let file = GgufFile::open(&path).unwrap();
     let tokens: Vec<u32> = (0..24).map(|i| (i * 29 + 7) % spec.vocab as u32).collect();
