@@ -59,10 +59,13 @@ const PROBE_K: usize = 3;
 const PROBE_BASE: usize = 16;
 const PROBE_MAX: usize = 1024;
 /// A drafter that would first have to catch up on more tokens than this is not tried
-/// out (explored or probed): a draft model that sat out a plain stretch needs a forward
-/// over all of it, which costs more than the trial could win. Trials then happen where
-/// catching up is cheap, such as the start of the next answer.
-const MAX_TRIAL_BACKLOG: usize = 4;
+/// out (explored or probed): a draft model that sat out a plain stretch needs one forward
+/// over all of it. On a CPU that forward costs about 1.5 plain target steps for 17 tokens
+/// and 3 for 32 (Qwen2.5 0.5B draft for its 1.5B target, `tandem bench-verify`), little
+/// next to what a trial can win over the rest of an answer; but it grows with the
+/// backlog, so longer stretches wait for the start of the next answer. (A smaller limit
+/// starved the draft model: one unlucky first try, then a backlog that only grew.)
+const MAX_TRIAL_BACKLOG: usize = 32;
 /// Smallest EMA weight in steady state (a horizon of about ten steps).
 const EMA_WEIGHT: f64 = 0.1;
 /// Weight of a probe's observations: after a plain stretch they are the only fresh data,
@@ -99,16 +102,65 @@ struct DrafterStats {
     /// Milliseconds per requested draft token.
     cost_per_token: Ema,
     /// Acceptance over all positions; stands in for positions with few observations.
-    alpha: Ema,
+    alpha: Acceptance,
     /// Conditional acceptance by draft position.
     alpha_at: Vec<Ema>,
+    /// When to try this drafter again while it does not pay.
+    probes: Probes,
+}
+
+/// Accepted drafts over tested positions, each an EMA of per-step counts, so that a step's
+/// verdict counts as a whole: updating once per position in order let a probe's final
+/// rejection outweigh the acceptances before it (accepted, accepted, rejected took 0.6 to
+/// 0.45 at a probe's weight).
+#[derive(Clone, Copy, Debug, Default)]
+struct Acceptance {
+    accepted: Ema,
+    tested: Ema,
+}
+
+impl Acceptance {
+    fn update(&mut self, accepted: usize, tested: usize, weight: f64) {
+        self.accepted.update(accepted as f64, weight);
+        self.tested.update(tested as f64, weight);
+    }
+
+    fn value(&self) -> f64 {
+        if self.tested.value > 0.0 {
+            self.accepted.value / self.tested.value
+        } else {
+            0.0
+        }
+    }
+
+    fn known(&self) -> bool {
+        self.tested.count > 0
+    }
+}
+
+/// A drafter's probe schedule. Per drafter, because a hybrid offers prompt lookup and the
+/// draft model in turn, and one failing must not delay trying the other.
+#[derive(Clone, Copy, Debug)]
+struct Probes {
+    /// Plain steps, with this drafter on offer, since it last drafted.
+    plain_run: usize,
+    /// Plain steps to take before the next probe; doubles while probes keep failing.
+    every: usize,
+    /// Owed a probe in this answer (see [`Policy::start_answer`]).
+    at_start: bool,
+}
+
+impl Default for Probes {
+    fn default() -> Self {
+        Probes { plain_run: 0, every: PROBE_BASE, at_start: false }
+    }
 }
 
 impl DrafterStats {
     fn alpha_at(&self, j: usize) -> f64 {
         match self.alpha_at.get(j) {
             Some(e) if e.count >= MIN_POSITION_OBS => e.value,
-            _ => self.alpha.value,
+            _ => self.alpha.value(),
         }
     }
 }
@@ -160,34 +212,24 @@ pub struct Policy {
     length: DraftLength,
     verify: VerifyCost,
     drafters: [DrafterStats; 3],
-    /// Plain steps since the last speculative one.
-    plain_run: usize,
-    /// Plain steps to take before the next probe.
-    probe_every: usize,
-    /// The last length handed out was a probe.
-    probing: bool,
+    /// The drafter the last length handed out probes.
+    probing: Option<DrafterKind>,
 }
 
 impl Policy {
     pub fn new(length: DraftLength) -> Self {
-        Policy {
-            length,
-            verify: VerifyCost::default(),
-            drafters: Default::default(),
-            plain_run: 0,
-            probe_every: PROBE_BASE,
-            probing: false,
-        }
+        Policy { length, verify: VerifyCost::default(), drafters: Default::default(), probing: None }
     }
 
     /// A new answer begins. How often drafts are accepted depends on the text (prompt
     /// lookup is right often in an edit of the prompt and seldom in new prose), so what
-    /// the last answer taught may not hold for this one: the probe interval starts over,
-    /// and the first step that can try drafting cheaply probes, unless the estimates
-    /// already choose to speculate.
+    /// the last answer taught may not hold for this one: probe intervals start over, and
+    /// each drafter is probed at the first step that offers it and can try it cheaply,
+    /// unless the estimates already choose to speculate with it.
     pub fn start_answer(&mut self) {
-        self.probe_every = PROBE_BASE;
-        self.plain_run = PROBE_BASE;
+        for d in &mut self.drafters {
+            d.probes = Probes { at_start: true, ..Probes::default() };
+        }
     }
 
     /// The configured mode.
@@ -217,11 +259,33 @@ impl Policy {
             DraftLength::Fixed(k) => return k,
             DraftLength::Auto { max } => max,
         };
-        let stats = &self.drafters[kind.index()];
-        let (Some(plain), true) = (self.rate(stats, 0), stats.alpha.count > 0) else {
+        let known = self.drafters[kind.index()].alpha.known();
+        let Some((best, wins)) = self.best(kind, max).filter(|_| known) else {
             // Nothing known yet: explore, where that is cheap.
             return if backlog <= MAX_TRIAL_BACKLOG { INITIAL_K.min(max) } else { 0 };
         };
+        let probes = &mut self.drafters[kind.index()].probes;
+        if wins {
+            probes.plain_run = 0;
+            probes.at_start = false;
+            return best;
+        }
+        probes.plain_run += 1;
+        let due = probes.plain_run > probes.every || probes.at_start;
+        if due && max > 0 && backlog <= MAX_TRIAL_BACKLOG {
+            probes.plain_run = 0;
+            probes.at_start = false;
+            self.probing = Some(kind);
+            return best.clamp(1, PROBE_K.min(max));
+        }
+        0
+    }
+
+    /// The best draft length for `kind` up to `max` (0 = plain), and whether it beats
+    /// plain decoding by the margin; `None` before any verification was timed.
+    fn best(&self, kind: DrafterKind, max: usize) -> Option<(usize, bool)> {
+        let stats = &self.drafters[kind.index()];
+        let plain = self.rate(stats, 0)?;
         let mut best = (0, plain);
         for k in 1..=max {
             let r = self.rate(stats, k).unwrap_or(0.0);
@@ -229,29 +293,22 @@ impl Policy {
                 best = (k, r);
             }
         }
-        let was_probe = std::mem::take(&mut self.probing);
-        if best.0 > 0 && best.1 > plain * (1.0 + MARGIN) {
-            if was_probe {
-                self.probe_every = PROBE_BASE;
-            }
-            self.plain_run = 0;
-            return best.0;
-        }
-        if was_probe {
-            self.probe_every = (self.probe_every * 2).min(PROBE_MAX);
-        }
-        self.plain_run += 1;
-        if self.plain_run > self.probe_every && max > 0 && backlog <= MAX_TRIAL_BACKLOG {
-            self.plain_run = 0;
-            self.probing = true;
-            return best.0.clamp(1, PROBE_K.min(max));
-        }
-        0
+        Some((best.0, best.0 > 0 && best.1 > plain * (1.0 + MARGIN)))
     }
 
-    /// Learns from one finished step.
+    /// Learns from one finished step. A probe that leaves its drafter winning resets that
+    /// drafter's probe interval; one that does not doubles it.
     pub fn observe(&mut self, t: &StepTiming) {
-        let weight = if self.probing { PROBE_WEIGHT } else { EMA_WEIGHT };
+        let probed = self.probing.take();
+        self.learn(t, if probed.is_some() { PROBE_WEIGHT } else { EMA_WEIGHT });
+        if let (Some(kind), DraftLength::Auto { max }) = (probed, self.length) {
+            let wins = self.best(kind, max).is_some_and(|(_, wins)| wins);
+            let every = &mut self.drafters[kind.index()].probes.every;
+            *every = if wins { PROBE_BASE } else { (*every * 2).min(PROBE_MAX) };
+        }
+    }
+
+    fn learn(&mut self, t: &StepTiming, weight: f64) {
         self.verify.observe(1 + t.drafted, t.verify_ms, weight);
         let Some(kind) = t.drafter.filter(|_| t.requested > 0) else { return };
         let stats = &mut self.drafters[kind.index()];
@@ -264,7 +321,9 @@ impl Policy {
         for j in 0..tested {
             let x = if j < t.accepted { 1.0 } else { 0.0 };
             stats.alpha_at[j].update(x, weight);
-            stats.alpha.update(x, weight);
+        }
+        if tested > 0 {
+            stats.alpha.update(t.accepted.min(tested), tested, weight);
         }
     }
 }
@@ -364,12 +423,55 @@ mod tests {
         let mut p = Policy::new(DraftLength::Auto { max: 6 });
         let world = World { alpha: &|_| 0.05, draft: 30.0, verify: &|n| 50.0 + 20.0 * n as f64 };
         simulate(&mut p, &world, 3000, 7);
-        p.plain_run = 0;
+        p.drafters[DrafterKind::Model.index()].probes.plain_run = 0;
         assert_eq!(p.next_k(Some(DrafterKind::Model), 0), 0, "within an answer it stays plain");
         p.start_answer();
         assert_eq!(p.next_k(Some(DrafterKind::Model), 40), 0, "not behind a long backlog");
         assert!(p.next_k(Some(DrafterKind::Model), 0) > 0, "the first cheap step of a new answer probes");
         assert_eq!(p.next_k(Some(DrafterKind::Model), 0), 0, "once");
+    }
+
+    #[test]
+    fn a_failed_lookup_probe_leaves_the_draft_models_probe_for_the_answer() {
+        let mut p = Policy::new(DraftLength::Auto { max: 6 });
+        // Both drafters known to lose; then a new answer.
+        let world = World { alpha: &|_| 0.05, draft: 30.0, verify: &|n| 50.0 + 20.0 * n as f64 };
+        simulate(&mut p, &world, 500, 9);
+        let lookup = StepTiming {
+            drafter: Some(DrafterKind::Ngram),
+            requested: 3,
+            drafted: 3,
+            accepted: 0,
+            draft_ms: 0.0,
+            verify_ms: 110.0,
+        };
+        p.observe(&lookup);
+        p.start_answer();
+        let k = p.next_k(Some(DrafterKind::Ngram), 0);
+        assert!(k > 0, "prompt lookup is probed at the start");
+        p.observe(&StepTiming { requested: k, drafted: k, ..lookup });
+        assert!(p.next_k(Some(DrafterKind::Model), 3) > 0, "so is the draft model, at its first step");
+        assert_eq!(p.next_k(Some(DrafterKind::Model), 3), 0, "once");
+    }
+
+    #[test]
+    fn a_probes_last_rejection_does_not_outweigh_its_acceptances() {
+        let mut p = Policy::new(DraftLength::Auto { max: 6 });
+        let world = World { alpha: &|_| 0.6, draft: 1.0, verify: &|n| 30.0 + 1.0 * n as f64 };
+        simulate(&mut p, &world, 400, 11);
+        let model = DrafterKind::Model.index();
+        let before = p.drafters[model].alpha.value();
+        assert!((before - 0.6).abs() < 0.15, "learned {before}");
+        p.probing = Some(DrafterKind::Model);
+        p.observe(&StepTiming {
+            drafter: Some(DrafterKind::Model),
+            requested: 3,
+            drafted: 3,
+            accepted: 2,
+            draft_ms: 90.0,
+            verify_ms: 130.0,
+        });
+        assert!(p.drafters[model].alpha.value() > before, "two of three accepted raise {before}");
     }
 
     #[test]
