@@ -5,27 +5,11 @@
 
 mod common;
 
-use common::{random_matrix, Rng};
+use common::{bits, random_matrix, row_bits as row, vnni_product as values, Rng};
 use tandem_kernels::{Layout, QMatrix, QType, SimdLevel};
 
 const ROWS: usize = 300;
 const COLS: usize = 512;
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
-
-fn row(m: &QMatrix, r: usize) -> Vec<u32> {
-    let mut out = vec![0f32; m.cols()];
-    m.dequantize_row(r, &mut out);
-    bits(&out)
-}
-
-fn values(m: &QMatrix, xs: &[f32]) -> Vec<f32> {
-    let mut out = vec![f32::NAN; xs.len() / m.cols() * m.rows()];
-    m.matmul_with(SimdLevel::Avx512Vnni, xs, &mut out);
-    out
-}
 
 fn product(m: &QMatrix, xs: &[f32]) -> Vec<u32> {
     bits(&values(m, xs))

@@ -1,30 +1,15 @@
-//! Rows16: a Q4_K, Q6_K, Q4_0, Q5_0 or Q8_0 matrix of a multiple of sixteen rows, repacked for the AVX-512
-//! VNNI kernels, decodes bit for bit as the file's order does, multiplies to float rounding
-//! of it, is row-exact whatever the row count, and converts back to the file's bytes.
+//! Rows16: a Q4_K, Q6_K, Q4_0, Q5_0 or Q8_0 matrix of a multiple of sixteen rows, repacked
+//! for the AVX-512 VNNI kernels, decodes bit for bit as the file's order does, multiplies to
+//! float rounding of it, is row-exact whatever the row count, and converts back to the
+//! file's bytes.
 
 mod common;
 
-use common::{random_matrix, Rng};
-use tandem_kernels::{Layout, QMatrix, QType, SimdLevel};
+use common::{bits, random_matrix, row_bits as row, vnni_product as values, Rng};
+use tandem_kernels::{Layout, QType, SimdLevel};
 
 const ROWS: usize = 160;
 const COLS: usize = 768;
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
-
-fn row(m: &QMatrix, r: usize) -> Vec<u32> {
-    let mut out = vec![0f32; m.cols()];
-    m.dequantize_row(r, &mut out);
-    bits(&out)
-}
-
-fn values(m: &QMatrix, xs: &[f32]) -> Vec<f32> {
-    let mut out = vec![f32::NAN; xs.len() / m.cols() * m.rows()];
-    m.matmul_with(SimdLevel::Avx512Vnni, xs, &mut out);
-    out
-}
 
 /// Each type with its bytes per row and 256 values in rows16 form.
 const TYPES: [(QType, usize); 5] =

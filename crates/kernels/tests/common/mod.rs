@@ -4,7 +4,7 @@
 
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
-use tandem_kernels::{Bytes, QMatrix, QType};
+use tandem_kernels::{Bytes, QMatrix, QType, SimdLevel};
 
 /// splitmix64: small, deterministic, good enough for test data.
 pub struct Rng(u64);
@@ -155,4 +155,23 @@ pub fn expected_sq_error(t: QType, wr: &[f32], x: &[f32]) -> f64 {
         }
     }
     var
+}
+
+/// The bit patterns of `v`, for exact comparisons.
+pub fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Row `r` of `m` decoded, as bit patterns.
+pub fn row_bits(m: &QMatrix, r: usize) -> Vec<u32> {
+    let mut out = vec![0f32; m.cols()];
+    m.dequantize_row(r, &mut out);
+    bits(&out)
+}
+
+/// `m` times the activation rows `xs` on the AVX-512 VNNI kernels.
+pub fn vnni_product(m: &QMatrix, xs: &[f32]) -> Vec<f32> {
+    let mut out = vec![f32::NAN; xs.len() / m.cols() * m.rows()];
+    m.matmul_with(SimdLevel::Avx512Vnni, xs, &mut out);
+    out
 }
