@@ -134,7 +134,8 @@ fn run<A: Sync, O: UnitOut>(
     });
 }
 
-/// Weight units fetched ahead of the one being multiplied.
+/// Weight rows fetched ahead of the one being multiplied, by the row-by-row kernels' calls
+/// (the rows16 kernels fetch ahead themselves).
 const AHEAD: usize = 2;
 
 /// Asks the CPU to start loading `bytes` into its caches, so that a call that computes
