@@ -115,23 +115,29 @@ impl QMatrix {
         self.qtype.row_bytes(self.cols).expect("checked by new")
     }
 
-    /// This matrix arranged the way `level`'s kernels read it fastest. For AVX-512 VNNI:
-    /// Q4_K, Q6_K, Q4_0, Q5_0 and Q8_0 in rows16 form where the rows are a multiple of sixteen
+    /// The layout `level`'s kernels read this matrix fastest in. For AVX-512 VNNI: Q4_K,
+    /// Q6_K, Q4_0, Q5_0 and Q8_0 in rows16 form where the rows are a multiple of sixteen
     /// ([`Layout::Rows16`]); otherwise Q4_K and Q6_K in lane order, and Q8_0 in lane order
-    /// for rows of a multiple of 128 values. The file's order otherwise. Rearranging is exact: rows decode to the
-    /// same values; lane-order Q4_K and Q6_K products are bit-identical to the file's
-    /// order, while rows16 and lane-order Q8_0 sum in another order, so their products agree
-    /// to float rounding (and, like every kernel, are row-exact). A matrix already in that
-    /// form is returned as is, sharing its bytes, and any other result is a copy on the heap.
-    pub fn repacked(&self, level: SimdLevel) -> QMatrix {
+    /// for rows of a multiple of 128 values. The file's order otherwise.
+    pub fn fastest_layout(&self, level: SimdLevel) -> Layout {
         let vnni = level == SimdLevel::Avx512Vnni;
-        let want = if vnni && rows16::has_rows16(self.qtype, self.rows) {
+        if vnni && rows16::has_rows16(self.qtype, self.rows) {
             Layout::Rows16
         } else if vnni && lanes::has_lanes(self.qtype, self.cols) {
             Layout::Lanes
         } else {
             Layout::Gguf
-        };
+        }
+    }
+
+    /// This matrix in [`QMatrix::fastest_layout`] for `level`. Rearranging is exact: rows
+    /// decode to the same values; lane-order Q4_K and Q6_K products are bit-identical to the
+    /// file's order, while rows16 and lane-order Q8_0 sum in another order, so their
+    /// products agree to float rounding (and, like every kernel, are row-exact). A matrix
+    /// already in that form is returned as is, sharing its bytes, and any other result is
+    /// a copy on the heap.
+    pub fn repacked(&self, level: SimdLevel) -> QMatrix {
+        let want = self.fastest_layout(level);
         if want == self.layout {
             return self.clone();
         }

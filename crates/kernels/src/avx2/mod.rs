@@ -1,6 +1,7 @@
 //! x86-64 kernels for CPUs with AVX2, FMA and F16C, and AVX-512 VNNI variants for the legacy
 //! int8 dots, for Q4_K and Q6_K, for matrices in lane order (Q4_K, Q6_K and Q8_0, see
-//! `formats::lanes`) and for Q4_K, Q6_K, Q4_0, Q5_0 and Q8_0 in rows16 form (`formats::rows16`). Entry points carry `#[target_feature]` and are only handed out by
+//! `formats::lanes`) and for Q4_K, Q6_K, Q4_0, Q5_0 and Q8_0 in rows16 form
+//! (`formats::rows16`). Entry points carry `#[target_feature]` and are only handed out by
 //! [`crate::kernel`] after run-time detection; everything they call is `#[inline(always)]`
 //! so it is compiled with the entry point's features.
 //!

@@ -1,5 +1,6 @@
-//! Q4_K, Q6_K, Q4_0, Q5_0 and Q8_0 in rows16 form (`formats::rows16`) against [`Q8KRowsAct`] and
-//! [`Q8_0RowsAct`] rows with AVX-512 VNNI: sixteen weight rows per call, one per 32-bit lane.
+//! Q4_K, Q6_K, Q4_0, Q5_0 and Q8_0 in rows16 form (`formats::rows16`) against
+//! [`Q8KRowsAct`] and [`Q8_0RowsAct`] rows with AVX-512 VNNI: sixteen weight rows per call,
+//! one per 32-bit lane.
 //!
 //! Q4_K: per block and activation row, each 32-value sub-block is eight `vpdpbusd` of a weight
 //! register (four values of each of the sixteen rows) against four activation values
@@ -21,10 +22,10 @@
 //! registers, and the fourth is gathered from their top two bits.
 //!
 //! Q8_0, Q5_0 and Q4_0: each 32-value block is eight `vpdpbusd` of the quants made unsigned
-//! (Q8_0 stores them plus 128; Q5_0's are 0..31 for values -16..15, Q4_0's 0..15 for -8..7), starting from minus the
-//! offset times the activations' sum, then a conversion and a multiply-add by the rows' `d`
-//! times the activation's. Q5_0's fifth bits come as one 64-bit mask per register and are
-//! added with one masked byte add.
+//! (Q8_0 stores them plus 128; Q5_0's are 0..31 for values -16..15, Q4_0's 0..15 for
+//! -8..7), starting from minus the offset times the activations' sum, then a conversion and
+//! a multiply-add by the rows' `d` times the activation's. Q5_0's fifth bits come as one
+//! 64-bit mask per register and are added with one masked byte add.
 //!
 //! Every N-row entry point repeats the one-row arithmetic per row, so row results do not
 //! depend on N. (Integer sums are exact, so how a row's `vpdpbusd` are split into partial
@@ -66,7 +67,7 @@ pub(crate) unsafe fn dot_q4k_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8KRows
                 }
                 for n in 0..N {
                     let x = a[n].get_unchecked(b).qs.as_ptr().add(32 * j) as *const i32;
-                    let s = sub_block_dot::<N>(&wt, x);
+                    let s = dot_registers::<N, 8>(_mm512_setzero_si512(), &wt, x);
                     blk[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), ds, blk[n]);
                 }
             }
@@ -126,12 +127,7 @@ pub(crate) unsafe fn dot_q6k_rows16_vnni<const N: usize>(w: &[u8], a: [&[Q8KRows
             for n in 0..N {
                 let y = a[n].get_unchecked(b);
                 let x = y.qs.as_ptr().add(16 * j) as *const i32;
-                let mut s = [_mm512_set1_epi32(y.neg32_sums[j]), _mm512_setzero_si512()];
-                for (t, w) in wt.iter().enumerate() {
-                    let c = if N <= 2 { t % 2 } else { 0 };
-                    s[c] = _mm512_dpbusd_epi32(s[c], *w, _mm512_set1_epi32(x.add(t).read_unaligned()));
-                }
-                let s = _mm512_add_epi32(s[0], s[1]);
+                let s = dot_registers::<N, 4>(_mm512_set1_epi32(y.neg32_sums[j]), &wt, x);
                 blk[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), ds, blk[n]);
             }
         }
@@ -210,12 +206,7 @@ unsafe fn legacy<const N: usize, const BYTES: usize, const OFFSET: i32>(
         for n in 0..N {
             let y = a[n].get_unchecked(b);
             let x = y.qs.as_ptr() as *const i32;
-            let mut s = [_mm512_set1_epi32(-OFFSET * y.sum), _mm512_setzero_si512()];
-            for (t, w) in wt.iter().enumerate() {
-                let c = if N <= 2 { t % 2 } else { 0 };
-                s[c] = _mm512_dpbusd_epi32(s[c], *w, _mm512_set1_epi32(x.add(t).read_unaligned()));
-            }
-            let s = _mm512_add_epi32(s[0], s[1]);
+            let s = dot_registers::<N, 8>(_mm512_set1_epi32(-OFFSET * y.sum), &wt, x);
             acc[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, _mm512_set1_ps(y.d)), acc[n]);
         }
     }
@@ -251,17 +242,19 @@ unsafe fn prefetch_ahead<const BYTES: usize, const PARTS: usize>(g: *const u8, p
     }
 }
 
-/// The exact integer dot, per row, of a sub-block's eight weight registers with the 32
-/// activation values at `x`. With few activation rows the eight `vpdpbusd` are split over
-/// independent sums so that their latency overlaps.
+/// `init` plus the exact integer dot, per row, of the weight registers `wt` with the
+/// activation values at `x`, four per register, broadcast to every lane. With few
+/// activation rows (`N`) the `vpdpbusd` are split over independent sums so that their
+/// latency overlaps.
 #[inline(always)]
-unsafe fn sub_block_dot<const N: usize>(wt: &[__m512i; 8], x: *const i32) -> __m512i {
+unsafe fn dot_registers<const N: usize, const M: usize>(init: __m512i, wt: &[__m512i; M], x: *const i32) -> __m512i {
     let chains = match N {
         1 | 2 => 4,
         3 | 4 => 2,
         _ => 1,
     };
-    let mut s = [_mm512_setzero_si512(); 4];
+    let zero = _mm512_setzero_si512();
+    let mut s = [init, zero, zero, zero];
     for (t, w) in wt.iter().enumerate() {
         s[t % chains] = _mm512_dpbusd_epi32(s[t % chains], *w, _mm512_set1_epi32(x.add(t).read_unaligned()));
     }

@@ -1,5 +1,5 @@
-//! Tandem's arrangement of Q4_K, Q6_K, Q4_0, Q5_0 and Q8_0 matrices for the AVX-512 VNNI kernels:
-//! "rows16", sixteen weight rows interleaved block by block.
+//! Tandem's arrangement of Q4_K, Q6_K, Q4_0, Q5_0 and Q8_0 matrices for the AVX-512 VNNI
+//! kernels: "rows16", sixteen weight rows interleaved block by block.
 //!
 //! In lane order ([`super::lanes`]) the sixteen 32-bit lanes of a register hold sixteen runs
 //! of one row, so every block of every activation row ends in f32 work on all sixteen lanes

@@ -79,35 +79,34 @@ impl Transformer {
     fn build(file: &GgufFile, max_context: Option<usize>, reencode: bool) -> Result<Transformer> {
         let config = ModelConfig::from_gguf(file)?;
         let level = SimdLevel::active();
-        // A matrix the kernels read in another form (widened, or rearranged for this CPU's
-        // kernels) is copied once, here, and its pages in the file's map are released.
-        let matrix = |name: &str, widen: bool| -> Result<QMatrix> {
-            let stored = file.matrix(name)?;
-            let mut m = stored.repacked(level);
-            // Widening pays only where Q5_0 has no fast form of its own.
-            if widen && m.qtype() == QType::Q5_0 && m.layout() == Layout::Gguf {
-                m = stored
-                    .requantize(QType::Q8_0)
-                    .map_err(|e| file.meta().bad(format!("tensor `{name}`: {e}")))?
-                    .repacked(level);
+        // A matrix the kernels read in another form (re-encoded, or rearranged for this
+        // CPU's kernels) is made once, here, from the file's blocks, and its pages in the
+        // file's map are released.
+        let prepared = |name: &str, stored: QMatrix, reencode_as: Option<QType>| -> Result<QMatrix> {
+            let m = match reencode_as {
+                Some(to) => stored.requantize(to).map_err(|e| file.meta().bad(format!("tensor `{name}`: {e}")))?,
+                None => stored.clone(),
             }
+            .repacked(level);
             if (m.qtype(), m.layout()) != (stored.qtype(), stored.layout()) {
                 file.release(name);
             }
             Ok(m)
         };
-        let layer_matrix = |name: &str| matrix(name, reencode);
+        // A draft's Q5_0 layers are widened only where Q5_0 has no fast form of its own.
+        let layer_matrix = |name: &str| {
+            let stored = file.matrix(name)?;
+            let widen = reencode && stored.qtype() == QType::Q5_0 && stored.fastest_layout(level) == Layout::Gguf;
+            prepared(name, stored, widen.then_some(QType::Q8_0))
+        };
         let embedding = file.matrix("token_embd.weight")?;
         let head = if file.has_tensor("output.weight") { "output.weight" } else { "token_embd.weight" };
-        let mut output = matrix(head, false)?;
-        // More bytes per weight than Q4_0 (cross-multiplied block sizes).
-        let (t, q4) = (output.qtype(), QType::Q4_0);
-        if reencode && t.block_bytes() * q4.block_size() > q4.block_bytes() * t.block_size() {
-            output = output
-                .requantize(QType::Q4_0)
-                .map_err(|e| file.meta().bad(format!("tensor `{head}`: {e}")))?
-                .repacked(level);
-        }
+        // A draft's head is narrowed when it has more bytes per weight than Q4_0
+        // (cross-multiplied block sizes).
+        let stored = file.matrix(head)?;
+        let (t, q4) = (stored.qtype(), QType::Q4_0);
+        let narrow = reencode && t.block_bytes() * q4.block_size() > q4.block_bytes() * t.block_size();
+        let output = prepared(head, stored, narrow.then_some(q4))?;
         let mut layers = Vec::with_capacity(config.n_layer);
         for i in 0..config.n_layer {
             let name = |t: &str| format!("blk.{i}.{t}");
