@@ -194,7 +194,7 @@ fn q8_0_from_lanes(src: &[u8], dst: &mut [u8]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -225,7 +225,7 @@ mod tests {
     }
 
     /// `n` pseudo-random bytes (xorshift64) from `seed`.
-    fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+    pub(in crate::formats) fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
         let mut state = seed;
         (0..n)
             .map(|_| {

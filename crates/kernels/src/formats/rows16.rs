@@ -360,16 +360,10 @@ mod tests {
 
     #[test]
     fn scales_pack_back_to_their_bytes() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        for _ in 0..200 {
-            let q: [u8; 12] = std::array::from_fn(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            });
-            let (sc, mn) = unpack_scales_mins(&q);
-            assert_eq!(pack_scales_mins(&sc, &mn), q);
+        let bytes = crate::formats::lanes::tests::random_bytes(200 * 12, 0x2545_F491_4F6C_DD1D);
+        for q in bytes.chunks_exact(12) {
+            let (sc, mn) = unpack_scales_mins(q);
+            assert_eq!(pack_scales_mins(&sc, &mn)[..], *q);
         }
     }
 }
