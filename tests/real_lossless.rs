@@ -18,7 +18,8 @@ fn greedy_speculative_equals_plain_for_every_drafter() {
     let draft = || Runner::load_draft(&GgufFile::open(&model_path(DRAFT)).unwrap(), device, None).unwrap();
     let mut model = ModelDrafter::new(draft(), vocab);
     let mut ngram = NgramDrafter::new(NgramConfig::default());
-    let mut hybrid = HybridDrafter::new(NgramDrafter::new(NgramConfig::default()), ModelDrafter::new(draft(), vocab));
+    let mut hybrid =
+        HybridDrafter::new(NgramDrafter::new(NgramConfig::BESIDE_MODEL), ModelDrafter::new(draft(), vocab));
     let eos = target.tokenizer.stop_ids().to_vec();
     let greedy = SamplingParams::greedy();
     let prompts = bench_prompts();

@@ -110,7 +110,7 @@ fn hybrid_uses_the_lookup_when_it_matches_and_the_model_otherwise() {
     let target = ToyModel::new(5, VOCAB);
     let sampling = SamplingParams { temperature: 1.0, top_p: 1.0, seed: 0 };
     let mut hybrid = HybridDrafter::new(
-        NgramDrafter::new(NgramConfig::default()),
+        NgramDrafter::new(NgramConfig::BESIDE_MODEL),
         ModelDrafter::new(FakeDraft::new(&target, 0.5, 0), VOCAB),
     );
     assert_eq!(hybrid.kind(), DrafterKind::Hybrid);
@@ -128,6 +128,12 @@ fn hybrid_uses_the_lookup_when_it_matches_and_the_model_otherwise() {
     let got = hybrid.propose(&repeated, 3, &sampling, &mut Rng::new(1)).unwrap();
     assert_eq!(got, Proposal { tokens: vec![5, 6, 7], dists: None });
     assert_eq!(hybrid.source(&repeated), DrafterKind::Ngram, "the policy is told the lookup will answer");
+    // Only "3 4" occurred before: too short a match beside a model, which drafts instead.
+    let mut short = fresh.clone();
+    short.extend([3, 4]);
+    assert_eq!(hybrid.source(&short), DrafterKind::Model);
+    let expect = alone.propose(&short, 3, &sampling, &mut Rng::new(1)).unwrap();
+    assert_eq!(hybrid.propose(&short, 3, &sampling, &mut Rng::new(1)).unwrap(), expect);
 }
 
 #[test]

@@ -75,7 +75,7 @@ fn every_drafter_and_length_reproduces_plain_greedy_output() {
             let mut model = ModelDrafter::new(FakeDraft::new(&target, agree, 3), VOCAB);
             let mut ngram = NgramDrafter::new(NgramConfig::default());
             let mut hybrid = HybridDrafter::new(
-                NgramDrafter::new(NgramConfig::default()),
+                NgramDrafter::new(NgramConfig::BESIDE_MODEL),
                 ModelDrafter::new(FakeDraft::new(&target, agree, 0), VOCAB),
             );
             let drafters: [&mut dyn Drafter; 3] = [&mut model, &mut ngram, &mut hybrid];

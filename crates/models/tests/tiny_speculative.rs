@@ -49,7 +49,7 @@ fn check(target_spec: TinySpec, draft_spec: TinySpec) {
             let mut model = ModelDrafter::new(load(&draft_path), vocab);
             let mut ngram = NgramDrafter::new(NgramConfig::default());
             let mut hybrid = HybridDrafter::new(
-                NgramDrafter::new(NgramConfig::default()),
+                NgramDrafter::new(NgramConfig::BESIDE_MODEL),
                 ModelDrafter::new(load(&draft_path), vocab),
             );
             let drafters: [&mut dyn Drafter; 3] = [&mut model, &mut ngram, &mut hybrid];

@@ -197,15 +197,19 @@ fn build_drafter(
     draft: Option<Runner>,
     target_vocab: usize,
 ) -> (Option<Box<dyn Drafter>>, &'static str) {
-    let ngram = || NgramDrafter::new(NgramConfig::default());
     match (choice, draft) {
         (DrafterChoice::None, _) => (None, "none"),
-        (DrafterChoice::Ngram, _) | (DrafterChoice::Auto, None) => (Some(Box::new(ngram())), "ngram"),
+        (DrafterChoice::Ngram, _) | (DrafterChoice::Auto, None) => {
+            (Some(Box::new(NgramDrafter::new(NgramConfig::default()))), "ngram")
+        }
         (DrafterChoice::Model, Some(d)) => {
             (Some(Box::new(ModelDrafter::new(d, target_vocab).stopping_below(DRAFT_DOUBT))), "model")
         }
         (DrafterChoice::Hybrid | DrafterChoice::Auto, Some(d)) => (
-            Some(Box::new(HybridDrafter::new(ngram(), ModelDrafter::new(d, target_vocab).stopping_below(DRAFT_DOUBT)))),
+            Some(Box::new(HybridDrafter::new(
+                NgramDrafter::new(NgramConfig::BESIDE_MODEL),
+                ModelDrafter::new(d, target_vocab).stopping_below(DRAFT_DOUBT),
+            ))),
             "hybrid",
         ),
         (DrafterChoice::Model | DrafterChoice::Hybrid, None) => unreachable!("checked in Runtime::load"),

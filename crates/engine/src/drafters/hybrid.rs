@@ -8,7 +8,11 @@ use crate::rng::Rng;
 use crate::sampler::SamplingParams;
 
 /// Uses the n-gram drafter whenever it finds a match (free to run, and right often on
-/// code and documents that repeat themselves), and the fallback drafter otherwise.
+/// code and documents that repeat themselves), and the fallback drafter otherwise. Give it
+/// a lookup that only trusts long matches ([`NgramConfig::BESIDE_MODEL`]): a short match
+/// takes the step from a draft model that would have guessed better.
+///
+/// [`NgramConfig::BESIDE_MODEL`]: crate::NgramConfig::BESIDE_MODEL
 pub struct HybridDrafter<D: Drafter> {
     ngram: NgramDrafter,
     fallback: D,
