@@ -241,6 +241,7 @@ impl Generator {
                 requested: k,
                 drafted: n,
                 accepted: verdict.accepted,
+                backlog,
                 draft_ms,
                 verify_ms,
             });

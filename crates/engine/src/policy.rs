@@ -43,6 +43,10 @@ pub struct StepTiming {
     pub drafted: usize,
     /// Proposed tokens the target accepted.
     pub accepted: usize,
+    /// Tokens the drafter had to process before drafting (see [`Drafter::backlog`]).
+    ///
+    /// [`Drafter::backlog`]: crate::Drafter::backlog
+    pub backlog: usize,
     pub draft_ms: f64,
     /// Wall time of the target call over `1 + drafted` tokens.
     pub verify_ms: f64,
@@ -58,6 +62,13 @@ const PROBE_K: usize = 3;
 /// Plain steps before the first probe, and the most between two probes.
 const PROBE_BASE: usize = 16;
 const PROBE_MAX: usize = 1024;
+/// Plain steps an answer takes before a drafter that guesses (a model) has its start probe
+/// (see [`Policy::start_answer`]). The first tokens of an answer are the hardest to guess
+/// (a greeting, the opening of a code block): on the bench prompt `code-sql` a probe at
+/// the first token failed on every run, and the doubled interval then kept the draft model
+/// out of the whole answer. Prompt lookup does not guess: a match means the answer is
+/// already repeating earlier text, so its start probe is not delayed.
+const START_PROBE_AFTER: usize = 2;
 /// A drafter that would first have to catch up on more tokens than this is not tried
 /// out (explored or probed): a draft model that sat out a plain stretch needs one forward
 /// over all of it. On a CPU that forward costs about 1.5 plain target steps for 17 tokens
@@ -66,6 +77,12 @@ const PROBE_MAX: usize = 1024;
 /// backlog, so longer stretches wait for the start of the next answer. (A smaller limit
 /// starved the draft model: one unlucky first try, then a backlog that only grew.)
 const MAX_TRIAL_BACKLOG: usize = 32;
+/// The most tokens a draft model catches up on between two speculative steps: the target's
+/// own token, plus the last draft when all were accepted. A step behind more than this
+/// comes after a plain stretch, and its draft time is mostly catching up: learning the cost
+/// per drafted token from it made one 17-token catch-up read as four times the cost of a
+/// draft, which kept the draft model out of answers where it was right 80% of the time.
+const STEADY_BACKLOG: usize = 2;
 /// Smallest EMA weight in steady state (a horizon of about ten steps).
 const EMA_WEIGHT: f64 = 0.1;
 /// Weight of a probe's observations: after a plain stretch they are the only fresh data,
@@ -150,6 +167,16 @@ struct Probes {
     at_start: bool,
 }
 
+/// The probe the last handed-out length is.
+#[derive(Clone, Copy, Debug)]
+struct Probe {
+    kind: DrafterKind,
+    /// The answer's start probe: one look at a new text, so failing it does not double the
+    /// interval. (Doubled past [`MAX_TRIAL_BACKLOG`], it would leave a draft model out for
+    /// the rest of the answer.)
+    at_start: bool,
+}
+
 impl Default for Probes {
     fn default() -> Self {
         Probes { plain_run: 0, every: PROBE_BASE, at_start: false }
@@ -212,8 +239,8 @@ pub struct Policy {
     length: DraftLength,
     verify: VerifyCost,
     drafters: [DrafterStats; 3],
-    /// The drafter the last length handed out probes.
-    probing: Option<DrafterKind>,
+    /// What the last length handed out probes.
+    probing: Option<Probe>,
 }
 
 impl Policy {
@@ -224,11 +251,18 @@ impl Policy {
     /// A new answer begins. How often drafts are accepted depends on the text (prompt
     /// lookup is right often in an edit of the prompt and seldom in new prose), so what
     /// the last answer taught may not hold for this one: probe intervals start over, and
-    /// each drafter is probed at the first step that offers it and can try it cheaply,
-    /// unless the estimates already choose to speculate with it.
+    /// each drafter is probed at the first step that offers it and can try it cheaply
+    /// (a draft model only after [`START_PROBE_AFTER`] such steps), unless the estimates
+    /// already choose to speculate with it.
+    ///
+    /// Acceptance by draft position starts over too (the overall acceptance stands in until
+    /// each position is seen again): a position only learns when drafts reach it, so a low
+    /// estimate carried over for the second draft kept every draft of a new answer at one
+    /// token, even with all of them accepted (bench prompt `code-sql`, 30 steps in a row).
     pub fn start_answer(&mut self) {
         for d in &mut self.drafters {
             d.probes = Probes { at_start: true, ..Probes::default() };
+            d.alpha_at.clear();
         }
     }
 
@@ -271,11 +305,13 @@ impl Policy {
             return best;
         }
         probes.plain_run += 1;
-        let due = probes.plain_run > probes.every || probes.at_start;
+        let delay = if kind == DrafterKind::Ngram { 0 } else { START_PROBE_AFTER };
+        let at_start = probes.at_start && probes.plain_run > delay;
+        let due = probes.plain_run > probes.every || at_start;
         if due && max > 0 && backlog <= MAX_TRIAL_BACKLOG {
             probes.plain_run = 0;
             probes.at_start = false;
-            self.probing = Some(kind);
+            self.probing = Some(Probe { kind, at_start });
             return best.clamp(1, PROBE_K.min(max));
         }
         0
@@ -297,14 +333,15 @@ impl Policy {
     }
 
     /// Learns from one finished step. A probe that leaves its drafter winning resets that
-    /// drafter's probe interval; one that does not doubles it.
+    /// drafter's probe interval; one that does not doubles it, unless it was the answer's
+    /// start probe.
     pub fn observe(&mut self, t: &StepTiming) {
         let probed = self.probing.take();
         self.learn(t, if probed.is_some() { PROBE_WEIGHT } else { EMA_WEIGHT });
-        if let (Some(kind), DraftLength::Auto { max }) = (probed, self.length) {
-            let wins = self.best(kind, max).is_some_and(|(_, wins)| wins);
-            let every = &mut self.drafters[kind.index()].probes.every;
-            *every = if wins { PROBE_BASE } else { (*every * 2).min(PROBE_MAX) };
+        if let (Some(probe), DraftLength::Auto { max }) = (probed, self.length) {
+            let wins = self.best(probe.kind, max).is_some_and(|(_, wins)| wins);
+            let every = &mut self.drafters[probe.kind.index()].probes.every;
+            *every = if wins || probe.at_start { PROBE_BASE } else { (*every * 2).min(PROBE_MAX) };
         }
     }
 
@@ -312,7 +349,9 @@ impl Policy {
         self.verify.observe(1 + t.drafted, t.verify_ms, weight);
         let Some(kind) = t.drafter.filter(|_| t.requested > 0) else { return };
         let stats = &mut self.drafters[kind.index()];
-        stats.cost_per_token.update(t.draft_ms / t.requested as f64, weight);
+        if t.backlog <= STEADY_BACKLOG {
+            stats.cost_per_token.update(t.draft_ms / t.requested as f64, weight);
+        }
         // Position j was tested if every earlier draft was accepted.
         let tested = t.drafted.min(t.accepted + 1);
         if stats.alpha_at.len() < tested {
@@ -362,6 +401,7 @@ mod tests {
                 requested: k,
                 drafted: k,
                 accepted,
+                backlog: 0,
                 draft_ms: k as f64 * world.draft,
                 verify_ms: (world.verify)(k + 1),
             };
@@ -426,9 +466,41 @@ mod tests {
         p.drafters[DrafterKind::Model.index()].probes.plain_run = 0;
         assert_eq!(p.next_k(Some(DrafterKind::Model), 0), 0, "within an answer it stays plain");
         p.start_answer();
+        for step in 0..START_PROBE_AFTER {
+            assert_eq!(p.next_k(Some(DrafterKind::Model), 0), 0, "not at the answer's step {step}");
+        }
         assert_eq!(p.next_k(Some(DrafterKind::Model), 40), 0, "not behind a long backlog");
-        assert!(p.next_k(Some(DrafterKind::Model), 0) > 0, "the first cheap step of a new answer probes");
+        assert!(p.next_k(Some(DrafterKind::Model), 0) > 0, "the next cheap step of a new answer probes");
         assert_eq!(p.next_k(Some(DrafterKind::Model), 0), 0, "once");
+    }
+
+    #[test]
+    fn a_failed_start_probe_leaves_a_second_chance_within_the_answer() {
+        let mut p = Policy::new(DraftLength::Auto { max: 6 });
+        let world = World { alpha: &|_| 0.05, draft: 30.0, verify: &|n| 50.0 + 20.0 * n as f64 };
+        simulate(&mut p, &world, 500, 13);
+        p.start_answer();
+        let mut backlog = 0;
+        let k = loop {
+            backlog += 1;
+            match p.next_k(Some(DrafterKind::Model), backlog) {
+                0 => continue,
+                k => break k,
+            }
+        };
+        p.observe(&StepTiming {
+            drafter: Some(DrafterKind::Model),
+            requested: k,
+            drafted: k,
+            accepted: 0,
+            backlog: 3,
+            draft_ms: 30.0 * k as f64,
+            verify_ms: 50.0 + 20.0 * (k + 1) as f64,
+        });
+        // The draft model sat out the probe interval: that many tokens behind, a doubled
+        // interval would have put it past the backlog a trial may have.
+        let waited = (1..=MAX_TRIAL_BACKLOG).find(|&backlog| p.next_k(Some(DrafterKind::Model), backlog) > 0);
+        assert_eq!(waited, Some(PROBE_BASE + 1));
     }
 
     #[test]
@@ -442,6 +514,7 @@ mod tests {
             requested: 3,
             drafted: 3,
             accepted: 0,
+            backlog: 0,
             draft_ms: 0.0,
             verify_ms: 110.0,
         };
@@ -450,7 +523,8 @@ mod tests {
         let k = p.next_k(Some(DrafterKind::Ngram), 0);
         assert!(k > 0, "prompt lookup is probed at the start");
         p.observe(&StepTiming { requested: k, drafted: k, ..lookup });
-        assert!(p.next_k(Some(DrafterKind::Model), 3) > 0, "so is the draft model, at its first step");
+        let at = (1..=START_PROBE_AFTER + 1).find(|_| p.next_k(Some(DrafterKind::Model), 3) > 0);
+        assert_eq!(at, Some(START_PROBE_AFTER + 1), "so is the draft model, once on offer as long");
         assert_eq!(p.next_k(Some(DrafterKind::Model), 3), 0, "once");
     }
 
@@ -462,16 +536,69 @@ mod tests {
         let model = DrafterKind::Model.index();
         let before = p.drafters[model].alpha.value();
         assert!((before - 0.6).abs() < 0.15, "learned {before}");
-        p.probing = Some(DrafterKind::Model);
+        p.probing = Some(Probe { kind: DrafterKind::Model, at_start: false });
         p.observe(&StepTiming {
             drafter: Some(DrafterKind::Model),
             requested: 3,
             drafted: 3,
             accepted: 2,
+            backlog: 0,
             draft_ms: 90.0,
             verify_ms: 130.0,
         });
         assert!(p.drafters[model].alpha.value() > before, "two of three accepted raise {before}");
+    }
+
+    #[test]
+    fn a_new_answer_does_not_inherit_a_positions_low_acceptance() {
+        let mut p = Policy::new(DraftLength::Auto { max: 6 });
+        let step = |k: usize, accepted: usize| StepTiming {
+            drafter: Some(DrafterKind::Model),
+            requested: k,
+            drafted: k,
+            accepted,
+            backlog: 1,
+            draft_ms: 5.0 * k as f64,
+            verify_ms: 30.0 + 3.0 * (k + 1) as f64,
+        };
+        // An answer where the second draft was always wrong: drafts shrink to one token.
+        for _ in 0..50 {
+            let k = p.next_k(Some(DrafterKind::Model), 1).max(2);
+            p.observe(&step(k, 1));
+        }
+        assert_eq!(p.next_k(Some(DrafterKind::Model), 1), 1);
+        // The next answer's one-token drafts are all accepted: longer drafts are tried.
+        p.start_answer();
+        let longer = (0..20).any(|_| {
+            let k = p.next_k(Some(DrafterKind::Model), 1);
+            p.observe(&step(k, k));
+            k > 1
+        });
+        assert!(longer, "drafts stayed at one token");
+    }
+
+    #[test]
+    fn catching_up_is_not_taken_for_the_cost_of_drafting() {
+        let mut p = Policy::new(DraftLength::Auto { max: 6 });
+        let world = World { alpha: &|_| 0.8, draft: 15.0, verify: &|n| 30.0 + 5.0 * n as f64 };
+        simulate(&mut p, &world, 300, 17);
+        let cost = |p: &Policy| p.drafters[DrafterKind::Model.index()].cost_per_token.value;
+        let learned = cost(&p);
+        assert!((learned - 15.0).abs() < 1e-6, "learned {learned}");
+        // One token drafted after catching up on 17: mostly the catching up.
+        let after_stretch = StepTiming {
+            drafter: Some(DrafterKind::Model),
+            requested: 1,
+            drafted: 1,
+            accepted: 1,
+            backlog: PROBE_BASE + 1,
+            draft_ms: 70.0,
+            verify_ms: 40.0,
+        };
+        p.observe(&after_stretch);
+        assert_eq!(cost(&p), learned);
+        p.observe(&StepTiming { backlog: STEADY_BACKLOG, draft_ms: 20.0, ..after_stretch });
+        assert!(cost(&p) > learned, "a steady step is learned from");
     }
 
     #[test]
