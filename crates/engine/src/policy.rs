@@ -80,7 +80,7 @@ const MAX_TRIAL_BACKLOG: usize = 32;
 /// The most tokens a draft model catches up on between two speculative steps: the target's
 /// own token, plus the last draft when all were accepted. A step behind more than this
 /// comes after a plain stretch, and its draft time is mostly catching up: learning the cost
-/// per drafted token from it made one 17-token catch-up read as four times the cost of a
+/// per drafted token from it made one 17-token catch-up read as 3.5 times the cost of a
 /// draft, which kept the draft model out of answers where it was right 80% of the time.
 const STEADY_BACKLOG: usize = 2;
 /// Smallest EMA weight in steady state (a horizon of about ten steps).
