@@ -118,12 +118,21 @@ const fn min_at(r: usize, j: usize) -> usize {
 /// Rearrange one group of sixteen GGUF rows of `qtype` (`src`, row after row, `nb` blocks
 /// each) into rows16 form (`dst`).
 pub(crate) fn to_rows16(qtype: QType, src: &[u8], dst: &mut [u8], nb: usize) {
-    match qtype {
-        QType::Q4K => q4k_to_rows16(src, dst, nb),
-        QType::Q6K => q6k_to_rows16(src, dst, nb),
-        QType::Q4_0 | QType::Q5_0 => q4_0_q5_0_to_rows16(qtype, src, dst, nb),
-        QType::Q8_0 => q8_0_to_rows16(src, dst, nb),
-        _ => panic!("{qtype} has no rows16 form"),
+    let (gb, bb) = (row_block_bytes(qtype) * GROUP, qtype.block_bytes());
+    let rb = nb * bb;
+    assert!(src.len() == GROUP * rb && dst.len() == nb * gb, "one group of whole rows");
+    for (b, group) in dst.chunks_exact_mut(gb).enumerate() {
+        group.fill(0);
+        for r in 0..GROUP {
+            let blk = &src[r * rb + b * bb..r * rb + (b + 1) * bb];
+            match qtype {
+                QType::Q4K => q4k_block_to_group(blk, r, group),
+                QType::Q6K => q6k_block_to_group(blk, r, group),
+                QType::Q4_0 | QType::Q5_0 => q4_0_q5_0_block_to_group(qtype, blk, r, group),
+                QType::Q8_0 => q8_0_block_to_group(blk, r, group),
+                _ => panic!("{qtype} has no rows16 form"),
+            }
+        }
     }
 }
 
@@ -159,26 +168,21 @@ fn block_of_row(qtype: QType, group: &[u8], r: usize, blk: &mut [u8]) {
     }
 }
 
-fn q4k_to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
-    let rb = nb * QType::Q4K.block_bytes();
-    assert!(src.len() == GROUP * rb && dst.len() == nb * GROUP_BLOCK_BYTES, "one group of whole rows");
-    for (b, out) in dst.chunks_exact_mut(GROUP_BLOCK_BYTES).enumerate() {
-        for r in 0..GROUP {
-            let blk = &src[r * rb + b * 144..r * rb + (b + 1) * 144];
-            out[D + 2 * r..D + 2 * r + 2].copy_from_slice(&blk[at::K_D..at::K_D + 2]);
-            out[DMIN + 2 * r..DMIN + 2 * r + 2].copy_from_slice(&blk[at::K_DMIN..at::K_DMIN + 2]);
-            let (sc, mn) = unpack_scales_mins(&blk[at::K_SCALES..at::K_SCALES + 12]);
-            for j in 0..8 {
-                out[SCALES + 16 * j + r] = sc[j];
-                out[min_at(r, j)] = mn[j];
-            }
-            let qs = &blk[at::Q4K_QS..at::Q4K_QS + 128];
-            for p in 0..4 {
-                for i in 0..32 {
-                    let (lo, _) = quant_at(r, 64 * p + i);
-                    out[lo] = qs[32 * p + i];
-                }
-            }
+/// Row `r`'s GGUF block into a group's block (zeroed beforehand): the inverse of
+/// [`block_of_row`]. So are the other `*_block_to_group`.
+fn q4k_block_to_group(blk: &[u8], r: usize, out: &mut [u8]) {
+    out[D + 2 * r..D + 2 * r + 2].copy_from_slice(&blk[at::K_D..at::K_D + 2]);
+    out[DMIN + 2 * r..DMIN + 2 * r + 2].copy_from_slice(&blk[at::K_DMIN..at::K_DMIN + 2]);
+    let (sc, mn) = unpack_scales_mins(&blk[at::K_SCALES..at::K_SCALES + 12]);
+    for j in 0..8 {
+        out[SCALES + 16 * j + r] = sc[j];
+        out[min_at(r, j)] = mn[j];
+    }
+    let qs = &blk[at::Q4K_QS..at::Q4K_QS + 128];
+    for p in 0..4 {
+        for i in 0..32 {
+            let (lo, _) = quant_at(r, 64 * p + i);
+            out[lo] = qs[32 * p + i];
         }
     }
 }
@@ -204,27 +208,19 @@ const fn q6k_at(r: usize, v: usize) -> usize {
     Q6K_QUANTS + 192 * j + 64 * c + 4 * r + i
 }
 
-fn q6k_to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
-    let rb = nb * QType::Q6K.block_bytes();
-    assert!(src.len() == GROUP * rb && dst.len() == nb * Q6K_GROUP_BLOCK_BYTES, "one group of whole rows");
-    for (b, out) in dst.chunks_exact_mut(Q6K_GROUP_BLOCK_BYTES).enumerate() {
-        out[Q6K_QUANTS..].fill(0);
-        for r in 0..GROUP {
-            let blk = &src[r * rb + b * 210..r * rb + (b + 1) * 210];
-            out[Q6K_D + 2 * r..Q6K_D + 2 * r + 2].copy_from_slice(&blk[at::Q6K_D..at::Q6K_D + 2]);
-            for j in 0..16 {
-                out[Q6K_SCALES + 16 * j + r] = blk[at::Q6K_SCALES + j];
-            }
-            let q = kquants::q6k_quants(blk);
-            for (v, &q) in q.iter().enumerate() {
-                if v % 16 < 12 {
-                    out[q6k_at(r, v)] |= q;
-                } else {
-                    // Bits 2c..2c + 2 go to the top of register c's byte.
-                    for c in 0..3 {
-                        out[q6k_at(r, v - 12 + 4 * c)] |= (q >> (2 * c) & 3) << 6;
-                    }
-                }
+fn q6k_block_to_group(blk: &[u8], r: usize, out: &mut [u8]) {
+    out[Q6K_D + 2 * r..Q6K_D + 2 * r + 2].copy_from_slice(&blk[at::Q6K_D..at::Q6K_D + 2]);
+    for j in 0..16 {
+        out[Q6K_SCALES + 16 * j + r] = blk[at::Q6K_SCALES + j];
+    }
+    let q = kquants::q6k_quants(blk);
+    for (v, &q) in q.iter().enumerate() {
+        if v % 16 < 12 {
+            out[q6k_at(r, v)] |= q;
+        } else {
+            // Bits 2c..2c + 2 go to the top of register c's byte.
+            for c in 0..3 {
+                out[q6k_at(r, v - 12 + 4 * c)] |= (q >> (2 * c) & 3) << 6;
             }
         }
     }
@@ -246,28 +242,20 @@ fn q6k_block_of_row(group: &[u8], r: usize, blk: &mut [u8]) {
 }
 
 /// Q4_0 (d, 16 bytes of nibbles) and Q5_0 (d, 32 fifth bits, the nibbles) blocks.
-fn q4_0_q5_0_to_rows16(qtype: QType, src: &[u8], dst: &mut [u8], nb: usize) {
-    let (bb, gb) = (qtype.block_bytes(), GROUP * row_block_bytes(qtype));
-    let (rb, nibbles) = (nb * bb, bb - 16);
-    assert!(src.len() == GROUP * rb && dst.len() == nb * gb, "one group of whole rows");
-    for (b, out) in dst.chunks_exact_mut(gb).enumerate() {
-        out[Q5_0_NIBBLES..].fill(0);
-        for r in 0..GROUP {
-            let blk = &src[r * rb + b * bb..r * rb + (b + 1) * bb];
-            out[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
-            let qh = match qtype {
-                QType::Q5_0 => u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]),
-                _ => 0,
-            };
-            for v in 0..32 {
-                let (nibble, bit) = (blk[nibbles + v % 16] >> (4 * (v / 16)) & 0x0F, qh >> v & 1);
-                let (at, shift) = q5_0_nibble_at(r, v);
-                out[at] |= nibble << shift;
-                let (at, mask) = q5_0_bit_at(r, v);
-                if bit == 1 {
-                    out[at] |= mask;
-                }
-            }
+fn q4_0_q5_0_block_to_group(qtype: QType, blk: &[u8], r: usize, out: &mut [u8]) {
+    let nibbles = qtype.block_bytes() - 16;
+    out[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
+    let qh = match qtype {
+        QType::Q5_0 => u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]),
+        _ => 0,
+    };
+    for v in 0..32 {
+        let (nibble, bit) = (blk[nibbles + v % 16] >> (4 * (v / 16)) & 0x0F, qh >> v & 1);
+        let (at, shift) = q5_0_nibble_at(r, v);
+        out[at] |= nibble << shift;
+        let (at, mask) = q5_0_bit_at(r, v);
+        if bit == 1 {
+            out[at] |= mask;
         }
     }
 }
@@ -303,17 +291,10 @@ const fn q5_0_bit_at(r: usize, v: usize) -> (usize, u8) {
     (Q5_0_FIFTH_BITS + 8 * (v / 4) + bit / 8, 1 << (bit % 8))
 }
 
-fn q8_0_to_rows16(src: &[u8], dst: &mut [u8], nb: usize) {
-    let rb = nb * QType::Q8_0.block_bytes();
-    assert!(src.len() == GROUP * rb && dst.len() == nb * Q8_0_GROUP_BLOCK_BYTES, "one group of whole rows");
-    for (b, out) in dst.chunks_exact_mut(Q8_0_GROUP_BLOCK_BYTES).enumerate() {
-        for r in 0..GROUP {
-            let blk = &src[r * rb + b * 34..r * rb + (b + 1) * 34];
-            out[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
-            for v in 0..32 {
-                out[q8_0_at(r, v)] = blk[2 + v] ^ 0x80;
-            }
-        }
+fn q8_0_block_to_group(blk: &[u8], r: usize, out: &mut [u8]) {
+    out[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
+    for v in 0..32 {
+        out[q8_0_at(r, v)] = blk[2 + v] ^ 0x80;
     }
 }
 

@@ -52,7 +52,7 @@ pub struct Transformer {
 
 impl Transformer {
     /// Builds the model from an opened GGUF file. Weights stay in the file's memory map,
-    /// except Q4_K, Q6_K, Q5_0 and Q8_0 matrices when the AVX-512 VNNI kernels run: those are
+    /// except Q4_K, Q6_K, Q4_0, Q5_0 and Q8_0 matrices when the AVX-512 VNNI kernels run: those are
     /// rearranged for those kernels on the heap (every weight keeps its value; products agree
     /// with the file's order to float rounding, see `QMatrix::repacked`) and their pages in
     /// the map are released. `max_context` caps the model's own context
