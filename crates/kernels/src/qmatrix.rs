@@ -143,23 +143,66 @@ impl QMatrix {
         }
         let gguf = match self.layout {
             Layout::Gguf => None,
-            from => Some(self.rearranged(from, Layout::Gguf, self.data(), self.gguf_row_bytes())),
-        };
-        let row_bytes = match want {
-            Layout::Rows16 => self.cols / self.qtype.block_size() * rows16::row_block_bytes(self.qtype),
-            _ => self.gguf_row_bytes(),
+            from => Some(self.rearranged(from, Layout::Gguf, self.data())),
         };
         let out = match (want, gguf) {
             (Layout::Gguf, Some(gguf)) => gguf,
-            (_, gguf) => self.rearranged(Layout::Gguf, want, gguf.as_deref().unwrap_or(self.data()), row_bytes),
+            (_, gguf) => self.rearranged(Layout::Gguf, want, gguf.as_deref().unwrap_or(self.data())),
         };
-        QMatrix { bytes: Bytes::Owned(out), layout: want, row_bytes, ..*self }
+        QMatrix { bytes: Bytes::Owned(out), layout: want, row_bytes: self.row_bytes_in(want), ..*self }
     }
 
-    /// This matrix's blocks `src`, in layout `from`, rearranged into `to` with `row_bytes`
-    /// per row; one of the two is the file's order.
-    fn rearranged(&self, from: Layout, to: Layout, src: &[u8], row_bytes: usize) -> Vec<u8> {
-        let mut out = vec![0u8; self.rows * row_bytes];
+    /// The rows of `parts`, one matrix after another, as one matrix on the heap in `level`'s
+    /// fastest layout, so that one [`QMatrix::matmul`] computes what a call on each part
+    /// would. Every value it gives is bit-identical to the part's own in that layout: a value
+    /// depends only on its weight row and activation row. Each part is rearranged straight
+    /// into its place, so no other copy is made. `None` unless there are parts and all of
+    /// them share type, layout, columns and fastest layout (so a rows16 part holds whole
+    /// groups of sixteen rows, and the groups stay intact).
+    pub fn stacked(parts: &[&QMatrix], level: SimdLevel) -> Option<QMatrix> {
+        let first = *parts.first()?;
+        let want = first.fastest_layout(level);
+        let same = |m: &&QMatrix| {
+            (m.qtype, m.layout, m.cols, m.fastest_layout(level)) == (first.qtype, first.layout, first.cols, want)
+        };
+        if !parts.iter().all(same) {
+            return None;
+        }
+        let row_bytes = first.row_bytes_in(want);
+        let rows = parts.iter().map(|m| m.rows).sum::<usize>();
+        let mut out = vec![0u8; rows * row_bytes];
+        let mut at = 0;
+        for m in parts {
+            let dst = &mut out[at..at + m.rows * row_bytes];
+            at += dst.len();
+            match m.layout {
+                from if from == want => dst.copy_from_slice(m.data()),
+                Layout::Gguf => m.rearrange_into(Layout::Gguf, want, m.data(), dst),
+                _ => dst.copy_from_slice(m.repacked(level).data()),
+            }
+        }
+        Some(QMatrix { rows, row_bytes, bytes: Bytes::Owned(out), layout: want, ..*first })
+    }
+
+    /// Bytes per row in `layout`.
+    fn row_bytes_in(&self, layout: Layout) -> usize {
+        match layout {
+            Layout::Rows16 => self.cols / self.qtype.block_size() * rows16::row_block_bytes(self.qtype),
+            _ => self.gguf_row_bytes(),
+        }
+    }
+
+    /// This matrix's blocks `src`, in layout `from`, rearranged into `to`; one of the two is
+    /// the file's order.
+    fn rearranged(&self, from: Layout, to: Layout, src: &[u8]) -> Vec<u8> {
+        let mut out = vec![0u8; self.rows * self.row_bytes_in(to)];
+        self.rearrange_into(from, to, src, &mut out);
+        out
+    }
+
+    /// [`QMatrix::rearranged`] into `out`, which holds the whole matrix in `to`.
+    fn rearrange_into(&self, from: Layout, to: Layout, src: &[u8], out: &mut [u8]) {
+        let row_bytes = self.row_bytes_in(to);
         match (from, to) {
             (Layout::Gguf, Layout::Rows16) | (Layout::Rows16, Layout::Gguf) => {
                 // A group of sixteen rows at a time.
@@ -179,7 +222,6 @@ impl QMatrix {
             }
             _ => unreachable!("rearranging goes through the file's order"),
         }
-        out
     }
 
     /// `out[i * rows + r] = dot(weight row r, xs[i * cols..(i + 1) * cols])` for each of the

@@ -10,6 +10,7 @@
 
 mod attention;
 mod kv_cache;
+mod projections;
 mod rope;
 
 use tandem_engine::{Logits, LogitsWanted, Model, ModelError, TokenId};
@@ -20,20 +21,20 @@ use crate::error::Result;
 use crate::gguf::GgufFile;
 use attention::{attend, AttentionShape};
 use kv_cache::LayerCache;
+use projections::Projections;
 pub(crate) use rope::Rope;
 
 struct Layer {
     attn_norm: Vec<f32>,
-    wq: QMatrix,
-    wk: QMatrix,
-    wv: QMatrix,
+    /// Query, key and value.
+    qkv: Projections,
     bq: Option<Vec<f32>>,
     bk: Option<Vec<f32>>,
     bv: Option<Vec<f32>>,
     wo: QMatrix,
     ffn_norm: Vec<f32>,
-    w_gate: QMatrix,
-    w_up: QMatrix,
+    /// Gate and up.
+    gate_up: Projections,
     w_down: QMatrix,
 }
 
@@ -82,22 +83,27 @@ impl Transformer {
         // A matrix the kernels read in another form (re-encoded, or rearranged for this
         // CPU's kernels) is made once, here, from the file's blocks, and its pages in the
         // file's map are released.
-        let prepared = |name: &str, stored: QMatrix, reencode_as: Option<QType>| -> Result<QMatrix> {
-            let m = match reencode_as {
-                Some(to) => stored.requantize(to).map_err(|e| file.meta().bad(format!("tensor `{name}`: {e}")))?,
-                None => stored.clone(),
+        let encoded = |name: &str, stored: &QMatrix, reencode_as: Option<QType>| -> Result<QMatrix> {
+            match reencode_as {
+                Some(to) => stored.requantize(to).map_err(|e| file.meta().bad(format!("tensor `{name}`: {e}"))),
+                None => Ok(stored.clone()),
             }
-            .repacked(level);
+        };
+        let prepared = |name: &str, stored: QMatrix, reencode_as: Option<QType>| -> Result<QMatrix> {
+            let m = encoded(name, &stored, reencode_as)?.repacked(level);
             if (m.qtype(), m.layout()) != (stored.qtype(), stored.layout()) {
                 file.release(name);
             }
             Ok(m)
         };
         // A draft's Q5_0 layers are widened only where Q5_0 has no fast form of its own.
+        let widen = |stored: &QMatrix| {
+            let widen = reencode && stored.qtype() == QType::Q5_0 && stored.fastest_layout(level) == Layout::Gguf;
+            widen.then_some(QType::Q8_0)
+        };
         let layer_matrix = |name: &str| {
             let stored = file.matrix(name)?;
-            let widen = reencode && stored.qtype() == QType::Q5_0 && stored.fastest_layout(level) == Layout::Gguf;
-            prepared(name, stored, widen.then_some(QType::Q8_0))
+            prepared(name, stored.clone(), widen(&stored))
         };
         let embedding = file.matrix("token_embd.weight")?;
         let head = if file.has_tensor("output.weight") { "output.weight" } else { "token_embd.weight" };
@@ -108,6 +114,26 @@ impl Transformer {
         let narrow = reencode && t.block_bytes() * q4.block_size() > q4.block_bytes() * t.block_size();
         let output = prepared(head, stored, narrow.then_some(q4))?;
         let mut layers = Vec::with_capacity(config.n_layer);
+        // Matrices of one input (a layer's query, key and value; its gate and up) share a
+        // multiply where their encodings match. A part widened or copied into a stack is no
+        // longer read from the map.
+        let projections = |names: &[String]| -> Result<Projections> {
+            let mut parts = Vec::with_capacity(names.len());
+            let mut widened = Vec::with_capacity(names.len());
+            for name in names {
+                let stored = file.matrix(name)?;
+                let to = widen(&stored);
+                widened.push(to.is_some());
+                parts.push(encoded(name, &stored, to)?);
+            }
+            let (projections, copied) = Projections::new(&parts, level);
+            for ((name, widened), copied) in names.iter().zip(widened).zip(copied) {
+                if widened || copied {
+                    file.release(name);
+                }
+            }
+            Ok(projections)
+        };
         for i in 0..config.n_layer {
             let name = |t: &str| format!("blk.{i}.{t}");
             let bias = |t: &str| -> Result<Option<Vec<f32>>> {
@@ -120,16 +146,13 @@ impl Transformer {
             };
             layers.push(Layer {
                 attn_norm: file.vector(&name("attn_norm.weight"))?,
-                wq: layer_matrix(&name("attn_q.weight"))?,
-                wk: layer_matrix(&name("attn_k.weight"))?,
-                wv: layer_matrix(&name("attn_v.weight"))?,
+                qkv: projections(&[name("attn_q.weight"), name("attn_k.weight"), name("attn_v.weight")])?,
                 bq: bias("attn_q.bias")?,
                 bk: bias("attn_k.bias")?,
                 bv: bias("attn_v.bias")?,
                 wo: layer_matrix(&name("attn_output.weight"))?,
                 ffn_norm: file.vector(&name("ffn_norm.weight"))?,
-                w_gate: layer_matrix(&name("ffn_gate.weight"))?,
-                w_up: layer_matrix(&name("ffn_up.weight"))?,
+                gate_up: projections(&[name("ffn_gate.weight"), name("ffn_up.weight")])?,
                 w_down: layer_matrix(&name("ffn_down.weight"))?,
             });
         }
@@ -170,7 +193,7 @@ impl Transformer {
             .layers
             .iter()
             .map(|l| {
-                [&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down].iter().map(|m| m.byte_len()).sum::<usize>()
+                l.qkv.byte_len() + l.gate_up.byte_len() + [&l.wo, &l.w_down].iter().map(|m| m.byte_len()).sum::<usize>()
             })
             .sum();
         per_layer + self.output.byte_len()
@@ -188,12 +211,16 @@ impl Transformer {
         expect(&mut problems, "token_embd".into(), &self.embedding, self.output.rows(), c.n_embd);
         expect(&mut problems, "output".into(), &self.output, self.output.rows(), c.n_embd);
         for (i, l) in self.layers.iter().enumerate() {
-            expect(&mut problems, format!("blk.{i}.attn_q"), &l.wq, c.n_embd, c.n_embd);
-            expect(&mut problems, format!("blk.{i}.attn_k"), &l.wk, kv, c.n_embd);
-            expect(&mut problems, format!("blk.{i}.attn_v"), &l.wv, kv, c.n_embd);
+            let parts = |problems: &mut Vec<String>, what: &str, p: &Projections, rows: &[usize]| {
+                let expected: Vec<(usize, usize)> = rows.iter().map(|&r| (r, c.n_embd)).collect();
+                if p.shapes() != expected {
+                    problems
+                        .push(format!("blk.{i}.{what} are {:?} (rows, columns), expected {expected:?}", p.shapes()));
+                }
+            };
+            parts(&mut problems, "attn_q/k/v", &l.qkv, &[c.n_embd, kv, kv]);
             expect(&mut problems, format!("blk.{i}.attn_output"), &l.wo, c.n_embd, c.n_embd);
-            expect(&mut problems, format!("blk.{i}.ffn_gate"), &l.w_gate, c.n_ff, c.n_embd);
-            expect(&mut problems, format!("blk.{i}.ffn_up"), &l.w_up, c.n_ff, c.n_embd);
+            parts(&mut problems, "ffn_gate/up", &l.gate_up, &[c.n_ff, c.n_ff]);
             expect(&mut problems, format!("blk.{i}.ffn_down"), &l.w_down, c.n_embd, c.n_ff);
             let vec_ok = l.attn_norm.len() == c.n_embd
                 && l.ffn_norm.len() == c.n_embd
@@ -242,9 +269,7 @@ impl Transformer {
         let mut up = vec![0f32; k * c.n_ff];
         for (layer, cache) in self.layers.iter().zip(self.caches.iter_mut()) {
             rms_norm(&x, &layer.attn_norm, c.rms_eps, &mut h);
-            layer.wq.matmul(&h, &mut q);
-            layer.wk.matmul(&h, &mut kk);
-            layer.wv.matmul(&h, &mut vv);
+            layer.qkv.matmul(&h, &mut [&mut q, &mut kk, &mut vv]);
             add_bias(&mut q, layer.bq.as_deref());
             add_bias(&mut kk, layer.bk.as_deref());
             add_bias(&mut vv, layer.bv.as_deref());
@@ -258,8 +283,7 @@ impl Transformer {
             add_in_place(&mut x, &proj);
 
             rms_norm(&x, &layer.ffn_norm, c.rms_eps, &mut h);
-            layer.w_gate.matmul(&h, &mut gate);
-            layer.w_up.matmul(&h, &mut up);
+            layer.gate_up.matmul(&h, &mut [&mut gate, &mut up]);
             for (g, u) in gate.iter_mut().zip(&up) {
                 *g = silu(*g) * u;
             }
