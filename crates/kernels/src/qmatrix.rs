@@ -184,6 +184,22 @@ impl QMatrix {
         Some(QMatrix { rows, row_bytes, bytes: Bytes::Owned(out), layout: want, ..*first })
     }
 
+    /// Rows `ids` of this matrix, in that order, as a matrix on the heap (for example the
+    /// output rows of a vocabulary's shortlist). Each row keeps its bytes, so it multiplies
+    /// exactly as it did here. Panics if an id is out of range or the matrix is in rows16
+    /// form (whose rows are interleaved; take the rows first, then repack).
+    pub fn rows_subset(&self, ids: &[u32]) -> QMatrix {
+        assert!(self.layout != Layout::Rows16, "rows16 rows are interleaved");
+        let rb = self.row_bytes;
+        let mut bytes = Vec::with_capacity(ids.len() * rb);
+        for &id in ids {
+            let r = id as usize;
+            assert!(r < self.rows, "row {r} of a {}-row matrix", self.rows);
+            bytes.extend_from_slice(&self.data()[r * rb..(r + 1) * rb]);
+        }
+        QMatrix { rows: ids.len(), bytes: Bytes::Owned(bytes), ..*self }
+    }
+
     /// Bytes per row in `layout`.
     fn row_bytes_in(&self, layout: Layout) -> usize {
         match layout {

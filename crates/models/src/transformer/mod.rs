@@ -9,6 +9,7 @@
 //! which is row-exact by its own contract.
 
 mod attention;
+mod head;
 mod kv_cache;
 mod projections;
 mod rope;
@@ -19,7 +20,9 @@ use tandem_kernels::{Layout, QMatrix, QType, SimdLevel};
 use crate::config::{Arch, ModelConfig};
 use crate::error::Result;
 use crate::gguf::GgufFile;
+use crate::shortlist::Shortlist;
 use attention::{attend, AttentionShape};
+use head::Head;
 use kv_cache::LayerCache;
 use projections::Projections;
 pub(crate) use rope::Rope;
@@ -45,7 +48,7 @@ pub struct Transformer {
     layers: Vec<Layer>,
     output_norm: Vec<f32>,
     /// The output head; for models with tied embeddings this is the embedding matrix.
-    output: QMatrix,
+    head: Head,
     caches: Vec<LayerCache>,
     rope: Rope,
     max_context: usize,
@@ -59,7 +62,7 @@ impl Transformer {
     /// the map are released. `max_context` caps the model's own context
     /// length (KV memory grows with use, up to it).
     pub fn load(file: &GgufFile, max_context: Option<usize>) -> Result<Transformer> {
-        Transformer::build(file, max_context, false)
+        Transformer::build(file, max_context, false, None)
     }
 
     /// Loads a model that only drafts. Its output head (a vocabulary's worth of rows: 40% of
@@ -73,11 +76,31 @@ impl Transformer {
     /// Q5_0), for 55% more memory for those matrices, which then live on the heap instead of
     /// the file's map. Only a draft is widened; a target always runs on the file's own
     /// encoding ([`Transformer::load`]), so its logits stay exactly what they are.
+    ///
+    /// A draft whose vocabulary has a built-in [`Shortlist`] computes only the shortlist's
+    /// output rows.
     pub fn load_as_draft(file: &GgufFile, max_context: Option<usize>) -> Result<Transformer> {
-        Transformer::build(file, max_context, true)
+        let tokens = file.meta().strings("tokenizer.ggml.tokens").ok();
+        let shortlist = tokens.and_then(|t| Shortlist::builtin_for(&t));
+        Transformer::load_as_draft_with(file, max_context, shortlist)
     }
 
-    fn build(file: &GgufFile, max_context: Option<usize>, reencode: bool) -> Result<Transformer> {
+    /// [`Transformer::load_as_draft`] with the given shortlist, or the whole vocabulary. A
+    /// shortlist for a vocabulary of another size is not used.
+    pub fn load_as_draft_with(
+        file: &GgufFile,
+        max_context: Option<usize>,
+        shortlist: Option<Shortlist>,
+    ) -> Result<Transformer> {
+        Transformer::build(file, max_context, true, shortlist)
+    }
+
+    fn build(
+        file: &GgufFile,
+        max_context: Option<usize>,
+        reencode: bool,
+        shortlist: Option<Shortlist>,
+    ) -> Result<Transformer> {
         let config = ModelConfig::from_gguf(file)?;
         let level = SimdLevel::active();
         // A matrix the kernels read in another form (re-encoded, or rearranged for this
@@ -106,13 +129,20 @@ impl Transformer {
             prepared(name, stored.clone(), widen(&stored))
         };
         let embedding = file.matrix("token_embd.weight")?;
-        let head = if file.has_tensor("output.weight") { "output.weight" } else { "token_embd.weight" };
+        let head_name = if file.has_tensor("output.weight") { "output.weight" } else { "token_embd.weight" };
         // A draft's head is narrowed when it has more bytes per weight than Q4_0
         // (cross-multiplied block sizes).
-        let stored = file.matrix(head)?;
+        let stored = file.matrix(head_name)?;
         let (t, q4) = (stored.qtype(), QType::Q4_0);
-        let narrow = reencode && t.block_bytes() * q4.block_size() > q4.block_bytes() * t.block_size();
-        let output = prepared(head, stored, narrow.then_some(q4))?;
+        let narrow = (reencode && t.block_bytes() * q4.block_size() > q4.block_bytes() * t.block_size()).then_some(q4);
+        let head = match shortlist.filter(|s| s.size() == stored.rows()) {
+            Some(s) => {
+                let rows = encoded(head_name, &s.rows_of(&stored), narrow)?.repacked(level);
+                file.release(head_name);
+                Head::shortlisted(rows, s, stored, narrow)
+            }
+            None => Head::Full(prepared(head_name, stored, narrow)?),
+        };
         let mut layers = Vec::with_capacity(config.n_layer);
         // Matrices of one input (a layer's query, key and value; its gate and up) share a
         // multiply where their encodings match. A part widened or copied into a stack is no
@@ -172,7 +202,7 @@ impl Transformer {
         let model = Transformer {
             embedding,
             output_norm: file.vector("output_norm.weight")?,
-            output,
+            head,
             caches: (0..config.n_layer).map(|_| LayerCache::new(config.n_kv_head, config.head_dim)).collect(),
             rope: Rope::new(config.rope_style, config.head_dim, config.rope_theta, freq_factors.as_deref()),
             max_context: max_context.map_or(config.context_length, |m| m.min(config.context_length)),
@@ -196,7 +226,7 @@ impl Transformer {
                 l.qkv.byte_len() + l.gate_up.byte_len() + [&l.wo, &l.w_down].iter().map(|m| m.byte_len()).sum::<usize>()
             })
             .sum();
-        per_layer + self.output.byte_len()
+        per_layer + self.head.rows().byte_len()
     }
 
     fn check_shapes(&self, file: &GgufFile) -> Result<()> {
@@ -208,8 +238,9 @@ impl Transformer {
                 problems.push(format!("{what} is {}x{}, expected {rows}x{cols}", m.rows(), m.cols()));
             }
         };
-        expect(&mut problems, "token_embd".into(), &self.embedding, self.output.rows(), c.n_embd);
-        expect(&mut problems, "output".into(), &self.output, self.output.rows(), c.n_embd);
+        let (vocab, head) = (self.head.vocab(), self.head.rows());
+        expect(&mut problems, "token_embd".into(), &self.embedding, vocab, c.n_embd);
+        expect(&mut problems, "output".into(), head, head.rows(), c.n_embd);
         for (i, l) in self.layers.iter().enumerate() {
             let parts = |problems: &mut Vec<String>, what: &str, p: &Projections, rows: &[usize]| {
                 let expected: Vec<(usize, usize)> = rows.iter().map(|&r| (r, c.n_embd)).collect();
@@ -298,16 +329,14 @@ impl Transformer {
         let picked = &x[rows.start * d..rows.end * d];
         let mut normed = vec![0f32; picked.len()];
         rms_norm(picked, &self.output_norm, c.rms_eps, &mut normed);
-        let vocab = self.output.rows();
-        let mut data = vec![0f32; rows.len() * vocab];
-        self.output.matmul(&normed, &mut data);
-        Logits { rows: rows.len(), vocab, data }
+        let data = self.head.logits(&normed, first_pos + rows.start);
+        Logits { rows: rows.len(), vocab: self.head.vocab(), data }
     }
 }
 
 impl Model for Transformer {
     fn vocab_size(&self) -> usize {
-        self.output.rows()
+        self.head.vocab()
     }
 
     fn max_context(&self) -> usize {
@@ -320,6 +349,10 @@ impl Model for Transformer {
 
     fn forward(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> std::result::Result<Logits, ModelError> {
         check_call(tokens, self.cached_len(), self.max_context, self.embedding.rows())?;
+        if let Err(e) = self.head.note(tokens, self.cached_len()) {
+            self.head.truncate(self.cached_len());
+            return Err(ModelError::Other(e));
+        }
         // The whole pass runs on a thread of the pool, so that its two hundred or so
         // parallel calls start from inside the pool. From any other thread each one is
         // handed in and waited for through a lock, and a profile of plain decoding showed
@@ -331,6 +364,7 @@ impl Model for Transformer {
         for cache in &mut self.caches {
             cache.truncate(len);
         }
+        self.head.truncate(len);
     }
 }
 
