@@ -2,8 +2,8 @@
 """Makes a draft model's vocabulary shortlist: the output rows a draft computes.
 
 A draft only has to propose the tokens the target is likely to accept, and its output
-layer (one row per vocabulary entry) is a fifth of what it reads per token. The shortlist
-is every id below a merge rank (byte-level BPE numbers its tokens in the order their merges
+layer (one row per vocabulary entry) is about a quarter of what it reads per token. The
+shortlist is every id below a merge rank (byte-level BPE numbers its tokens in the order their merges
 were learned, most frequent first) plus every token the model itself writes, greedily, in
 answer to `prompts.jsonl`: a spread of everyday requests in code, prose, editing and
 several languages, none of them from the benchmark set. The target still checks every

@@ -1,10 +1,11 @@
 //! Vocabulary shortlists for draft models: the rows of its output layer a draft computes.
 //!
-//! A draft's output layer has a row per vocabulary entry (151,936 for Qwen2.5), a fifth of
-//! what a Qwen2.5 0.5B draft reads per token. Most of those tokens a draft never proposes,
-//! so a draft whose vocabulary has a shortlist computes only its rows, and every other
-//! logit is minus infinity. The target still checks every token, so a shortlist changes at
-//! most how much of a draft is accepted, never the answer.
+//! A draft's output layer has a row per vocabulary entry (151,936 for Qwen2.5), about a
+//! quarter of what a Qwen2.5 0.5B draft reads per token. Most of those tokens a draft never
+//! proposes, so a draft whose vocabulary has a shortlist computes only the shortlist's rows
+//! and those of the tokens already in its cache; every other logit is minus infinity. The
+//! target still checks every token, so a shortlist changes at most how much of a draft is
+//! accepted, never the answer.
 //!
 //! The shortlists are `models/shortlist/*.txt`, compiled in; `models/shortlist/make.py`
 //! says how each was made. One applies to a model only when the model's vocabulary has the
