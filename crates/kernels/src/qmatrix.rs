@@ -158,16 +158,13 @@ impl QMatrix {
     /// depends only on its weight row and activation row. Each part is rearranged straight
     /// into its place, so no other copy is made. `None` unless there are parts and all of
     /// them share type, layout, columns and fastest layout (so a rows16 part holds whole
-    /// groups of sixteen rows, and the groups stay intact).
+    /// groups of sixteen rows, and the groups stay intact): see [`QMatrix::stacks_with`].
     pub fn stacked(parts: &[&QMatrix], level: SimdLevel) -> Option<QMatrix> {
         let first = *parts.first()?;
-        let want = first.fastest_layout(level);
-        let same = |m: &&QMatrix| {
-            (m.qtype, m.layout, m.cols, m.fastest_layout(level)) == (first.qtype, first.layout, first.cols, want)
-        };
-        if !parts.iter().all(same) {
+        if !parts.iter().all(|m| first.stacks_with(m, level)) {
             return None;
         }
+        let want = first.fastest_layout(level);
         let row_bytes = first.row_bytes_in(want);
         let rows = parts.iter().map(|m| m.rows).sum::<usize>();
         let mut out = vec![0u8; rows * row_bytes];
@@ -182,6 +179,12 @@ impl QMatrix {
             }
         }
         Some(QMatrix { rows, row_bytes, bytes: Bytes::Owned(out), layout: want, ..*first })
+    }
+
+    /// Whether [`QMatrix::stacked`] takes `other` after this matrix, without making the stack.
+    pub fn stacks_with(&self, other: &QMatrix, level: SimdLevel) -> bool {
+        (self.qtype, self.layout, self.cols, self.fastest_layout(level))
+            == (other.qtype, other.layout, other.cols, other.fastest_layout(level))
     }
 
     /// Rows `ids` of this matrix, in that order, as a matrix on the heap (for example the

@@ -72,9 +72,8 @@ impl Shortlist {
     }
 
     /// Writes a row of shortlisted logits (`short[i]` for `ids[i]`) into `full`, a row of
-    /// the whole vocabulary, and minus infinity everywhere else.
+    /// the whole vocabulary; the other ids are left as they are.
     pub(crate) fn scatter(&self, short: &[f32], full: &mut [f32]) {
-        full.fill(f32::NEG_INFINITY);
         for (&id, &v) in self.ids.iter().zip(short) {
             full[id as usize] = v;
         }

@@ -115,7 +115,8 @@ impl Head {
         let seen = h.seen_rows.as_ref().map(computed).unwrap_or_default();
         let (n, vocab) = (h.rows.rows(), h.shortlist.size());
         let k = short.len() / n;
-        let mut full = vec![0f32; k * vocab];
+        // Every id neither kept nor in the cache yet stays at minus infinity.
+        let mut full = vec![f32::NEG_INFINITY; k * vocab];
         for (r, row) in full.chunks_exact_mut(vocab).enumerate() {
             h.shortlist.scatter(&short[r * n..(r + 1) * n], row);
             for (j, &(id, at)) in h.seen.iter().enumerate() {

@@ -126,7 +126,8 @@ impl Transformer {
         };
         let layer_matrix = |name: &str| {
             let stored = file.matrix(name)?;
-            prepared(name, stored.clone(), widen(&stored))
+            let to = widen(&stored);
+            prepared(name, stored, to)
         };
         let embedding = file.matrix("token_embd.weight")?;
         let head_name = if file.has_tensor("output.weight") { "output.weight" } else { "token_embd.weight" };

@@ -27,7 +27,7 @@ impl Projections {
         let mut runs: Vec<Vec<&QMatrix>> = Vec::new();
         for m in parts {
             match runs.last_mut() {
-                Some(run) if QMatrix::stacked(&[run[0], m], level).is_some() => run.push(m),
+                Some(run) if run[0].stacks_with(m, level) => run.push(m),
                 _ => runs.push(vec![m]),
             }
         }
