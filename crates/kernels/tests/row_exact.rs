@@ -3,23 +3,13 @@
 
 mod common;
 
-use common::{random_matrix, Rng};
-use tandem_kernels::{QMatrix, QType, SimdLevel};
+use common::{bits, product, random_matrix, Rng};
+use tandem_kernels::{QType, SimdLevel};
 
 // Enough rows that the matmul splits them over several parallel tasks.
 const ROWS: usize = 700;
 const COLS: usize = 512;
 const MAX_K: usize = 16;
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
-
-fn matmul(m: &QMatrix, level: SimdLevel, xs: &[f32]) -> Vec<f32> {
-    let mut out = vec![f32::NAN; xs.len() / m.cols() * m.rows()];
-    m.matmul_with(level, xs, &mut out);
-    out
-}
 
 #[test]
 fn each_row_of_a_k_row_call_equals_the_one_row_call() {
@@ -28,9 +18,9 @@ fn each_row_of_a_k_row_call_equals_the_one_row_call() {
         let xs = Rng::new(400 + n as u64).values(MAX_K * COLS);
         for level in SimdLevel::supported() {
             let singles: Vec<Vec<u32>> =
-                (0..MAX_K).map(|i| bits(&matmul(&m, level, &xs[i * COLS..(i + 1) * COLS]))).collect();
+                (0..MAX_K).map(|i| bits(&product(&m, level, &xs[i * COLS..(i + 1) * COLS]))).collect();
             for k in 1..=MAX_K {
-                let out = matmul(&m, level, &xs[..k * COLS]);
+                let out = product(&m, level, &xs[..k * COLS]);
                 for (i, single) in singles.iter().enumerate().take(k) {
                     assert!(
                         bits(&out[i * ROWS..(i + 1) * ROWS]) == *single,
@@ -51,12 +41,12 @@ fn results_do_not_depend_on_the_thread_count() {
         let (m, _) = random_matrix(t, ROWS, COLS, 500 + n as u64);
         let xs = Rng::new(600 + n as u64).values(MAX_K * COLS);
         for level in SimdLevel::supported() {
-            let results: Vec<Vec<u32>> = pools.iter().map(|p| p.install(|| bits(&matmul(&m, level, &xs)))).collect();
+            let results: Vec<Vec<u32>> = pools.iter().map(|p| p.install(|| bits(&product(&m, level, &xs)))).collect();
             for (p, r) in results.iter().enumerate().skip(1) {
                 assert!(*r == results[0], "{t} at {}: {} threads differ from 1 thread", level.name(), p + 1);
             }
             // And a single row under 2 threads equals its row in the 16-row call under 1.
-            let one = pools[1].install(|| bits(&matmul(&m, level, &xs[5 * COLS..6 * COLS])));
+            let one = pools[1].install(|| bits(&product(&m, level, &xs[5 * COLS..6 * COLS])));
             assert!(one == results[0][5 * ROWS..6 * ROWS], "{t} at {}: row 5 alone differs", level.name());
         }
     }

@@ -3,18 +3,12 @@
 
 mod common;
 
-use common::{bits, random_matrix, Rng};
+use common::{bits, product, random_matrix, Rng};
 use tandem_kernels::{QMatrix, QType, SimdLevel};
 
 const COLS: usize = 512;
 /// Multiples of sixteen, so that every type also stacks in rows16 form.
 const PART_ROWS: [usize; 3] = [48, 16, 32];
-
-fn product(m: &QMatrix, level: SimdLevel, xs: &[f32]) -> Vec<f32> {
-    let mut out = vec![f32::NAN; xs.len() / m.cols() * m.rows()];
-    m.matmul_with(level, xs, &mut out);
-    out
-}
 
 #[test]
 fn a_stack_multiplies_exactly_as_its_parts_do() {

@@ -169,9 +169,14 @@ pub fn row_bits(m: &QMatrix, r: usize) -> Vec<u32> {
     bits(&out)
 }
 
+/// `m` times the activation rows `xs` on `level`'s kernels.
+pub fn product(m: &QMatrix, level: SimdLevel, xs: &[f32]) -> Vec<f32> {
+    let mut out = vec![f32::NAN; xs.len() / m.cols() * m.rows()];
+    m.matmul_with(level, xs, &mut out);
+    out
+}
+
 /// `m` times the activation rows `xs` on the AVX-512 VNNI kernels.
 pub fn vnni_product(m: &QMatrix, xs: &[f32]) -> Vec<f32> {
-    let mut out = vec![f32::NAN; xs.len() / m.cols() * m.rows()];
-    m.matmul_with(SimdLevel::Avx512Vnni, xs, &mut out);
-    out
+    product(m, SimdLevel::Avx512Vnni, xs)
 }
