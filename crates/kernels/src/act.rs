@@ -7,14 +7,65 @@
 
 use crate::formats::lanes::{lane_run, q8_0_value_at};
 use crate::qtype::{QK, QK_K};
+use crate::SimdLevel;
 
 /// An int8 activation block type with its quantizer.
 pub(crate) trait ActBlock: Copy + Send + Sync {
     /// Elements per block.
     const LEN: usize;
     const ZERO: Self;
-    /// Quantize `x` (exactly `LEN` values) into one block.
-    fn quantize(x: &[f32]) -> Self;
+    /// Quantize `x` (exactly `LEN` values) into one block, rounding with `R`; every rounder
+    /// gives the same bits. Implementations are `#[inline(always)]`, so that they compile
+    /// into [`quantize_rows`]'s AVX2 form.
+    ///
+    /// # Safety
+    /// The CPU must support what `R` uses.
+    unsafe fn quantize_with<R: Rounder>(x: &[f32]) -> Self;
+
+    /// [`ActBlock::quantize_with`] the portable rounder (what the tests check).
+    #[cfg(test)]
+    fn quantize(x: &[f32]) -> Self {
+        // SAFETY: the portable rounder runs anywhere.
+        unsafe { Self::quantize_with::<Portable>(x) }
+    }
+}
+
+/// How a block's scaled values become int8. The two roundings are ggml's: Q8_K rounds
+/// halves to even and caps at 127, Q8_0 and Q8_1 round halves away from zero. Every
+/// implementation gives the portable bits.
+pub(crate) trait Rounder {
+    /// `qs[i] = round_half_even(scale * x[i]).min(127.0)`.
+    ///
+    /// Both convert to i8 as `as` does: saturating, and NaN as 0. Only a block whose
+    /// largest value is subnormal, whose scale overflows, ever reaches those cases.
+    ///
+    /// # Safety
+    /// The CPU must support the instructions the rounder uses.
+    unsafe fn half_even(scale: f32, x: &[f32], qs: &mut [i8]);
+    /// `qs[i] = (x[i] * scale).round()` (halves away from zero).
+    ///
+    /// # Safety
+    /// As for [`Rounder::half_even`].
+    unsafe fn half_away(scale: f32, x: &[f32], qs: &mut [i8]);
+}
+
+/// The reference rounding, element by element.
+pub(crate) struct Portable;
+
+impl Rounder for Portable {
+    #[inline(always)]
+    unsafe fn half_even(scale: f32, x: &[f32], qs: &mut [i8]) {
+        for (q, v) in qs.iter_mut().zip(x) {
+            *q = round_half_even(scale * v).min(127.0) as i8;
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn half_away(scale: f32, x: &[f32], qs: &mut [i8]) {
+        for (q, v) in qs.iter_mut().zip(x) {
+            *q = (v * scale).round() as i8;
+        }
+    }
 }
 
 /// 32 int8 values with scale `d` (an f16 value): x ≈ d * q.
@@ -107,8 +158,9 @@ impl ActBlock for Q8_0LanesAct {
     const ZERO: Self = Q8_0LanesAct { qs: [0; 4 * QK], neg128_sums: [0; 16], d: [0.0; 16] };
 
     /// The same values and scales as four [`Q8_0Act`] blocks, rearranged.
-    fn quantize(x: &[f32]) -> Self {
-        let blocks: [Q8_0Act; 4] = std::array::from_fn(|j| Q8_0Act::quantize(&x[QK * j..QK * (j + 1)]));
+    #[inline(always)]
+    unsafe fn quantize_with<R: Rounder>(x: &[f32]) -> Self {
+        let blocks: [Q8_0Act; 4] = std::array::from_fn(|j| Q8_0Act::quantize_with::<R>(&x[QK * j..QK * (j + 1)]));
         let mut b = Self::ZERO;
         for t in 0..2 {
             for j in 0..64 {
@@ -129,8 +181,9 @@ impl ActBlock for Q8_0RowsAct {
     const ZERO: Self = Q8_0RowsAct { qs: [0; QK], sum: 0, d: 0.0 };
 
     /// The same values and scale as [`Q8_0Act`].
-    fn quantize(x: &[f32]) -> Self {
-        let b = Q8_0Act::quantize(x);
+    #[inline(always)]
+    unsafe fn quantize_with<R: Rounder>(x: &[f32]) -> Self {
+        let b = Q8_0Act::quantize_with::<R>(x);
         Q8_0RowsAct { qs: b.qs, sum: b.qs.iter().map(|&q| q as i32).sum(), d: b.d }
     }
 }
@@ -140,8 +193,9 @@ impl ActBlock for Q8KLanesAct {
     const ZERO: Self = Q8KLanesAct { qs: [0; QK_K], neg32_sums: [0; 16], d_sums: [0.0; 8], d: 0.0 };
 
     /// The same values and scale as [`Q8KAct`], rearranged.
-    fn quantize(x: &[f32]) -> Self {
-        let natural = Q8KAct::quantize(x);
+    #[inline(always)]
+    unsafe fn quantize_with<R: Rounder>(x: &[f32]) -> Self {
+        let natural = Q8KAct::quantize_with::<R>(x);
         let mut b = Self::ZERO;
         for t in 0..4 {
             for l in 0..16 {
@@ -166,37 +220,55 @@ impl ActBlock for Q8KRowsAct {
     const ZERO: Self = Q8KRowsAct { qs: [0; QK_K], neg32_sums: [0; 16], sums: [0; 8], d: 0.0 };
 
     /// The same values and scale as [`Q8KAct`].
-    fn quantize(x: &[f32]) -> Self {
-        let natural = Q8KAct::quantize(x);
+    #[inline(always)]
+    unsafe fn quantize_with<R: Rounder>(x: &[f32]) -> Self {
+        let natural = Q8KAct::quantize_with::<R>(x);
         let neg32_sums = std::array::from_fn(|j| -32 * natural.bsums[j] as i32);
         let sums = std::array::from_fn(|j| natural.bsums[2 * j] + natural.bsums[2 * j + 1]);
         Q8KRowsAct { qs: natural.qs, neg32_sums, sums, d: natural.d }
     }
 }
 
+#[inline(always)]
 fn f16_round(v: f32) -> f32 {
     half::f16::from_f32(v).to_f32()
 }
 
 /// Symmetric 8-bit quantization of one block: scale amax/127, round half away from zero
 /// (ggml's reference `roundf`). Returns the unrounded scale.
-fn quantize_amax(x: &[f32], qs: &mut [i8]) -> f32 {
-    let amax = x.iter().fold(0f32, |a, v| a.max(v.abs()));
+/// `R` must be usable on this CPU.
+#[inline(always)]
+unsafe fn quantize_amax<R: Rounder>(x: &[f32], qs: &mut [i8]) -> f32 {
+    let amax = max_magnitude(x);
     let d = amax / 127.0;
     let id = if d != 0.0 { 1.0 / d } else { 0.0 };
-    for (q, v) in qs.iter_mut().zip(x) {
-        *q = (v * id).round() as i8;
-    }
+    R::half_away(id, x, qs);
     d
+}
+
+/// The largest `|x[i]|`, NaN ignored, in sixteen lanes so that it vectorizes (a maximum is
+/// exact in any order).
+#[inline(always)]
+fn max_magnitude(x: &[f32]) -> f32 {
+    let mut lanes = [0f32; 16];
+    let runs = x.chunks_exact(16);
+    let tail = runs.remainder();
+    for run in runs {
+        for (l, v) in lanes.iter_mut().zip(run) {
+            *l = l.max(v.abs());
+        }
+    }
+    lanes.iter().chain(tail).fold(0f32, |a, &l| a.max(l.abs()))
 }
 
 impl ActBlock for Q8_0Act {
     const LEN: usize = QK;
     const ZERO: Self = Q8_0Act { qs: [0; QK], d: 0.0 };
 
-    fn quantize(x: &[f32]) -> Self {
+    #[inline(always)]
+    unsafe fn quantize_with<R: Rounder>(x: &[f32]) -> Self {
         let mut b = Self::ZERO;
-        b.d = f16_round(quantize_amax(x, &mut b.qs));
+        b.d = f16_round(quantize_amax::<R>(x, &mut b.qs));
         b
     }
 }
@@ -205,9 +277,10 @@ impl ActBlock for Q8_1Act {
     const LEN: usize = QK;
     const ZERO: Self = Q8_1Act { qs: [0; QK], d: 0.0, s: 0.0 };
 
-    fn quantize(x: &[f32]) -> Self {
+    #[inline(always)]
+    unsafe fn quantize_with<R: Rounder>(x: &[f32]) -> Self {
         let mut b = Self::ZERO;
-        let d = quantize_amax(x, &mut b.qs);
+        let d = quantize_amax::<R>(x, &mut b.qs);
         let sum: i32 = b.qs.iter().map(|&q| q as i32).sum();
         b.d = f16_round(d);
         b.s = f16_round(d * sum as f32);
@@ -221,22 +294,18 @@ impl ActBlock for Q8KAct {
 
     /// ggml's Q8_K: the element of largest magnitude maps to exactly -127 (so d carries the
     /// opposite sign), values round half to even, and an all-zero block has d = 0.
-    fn quantize(x: &[f32]) -> Self {
+    #[inline(always)]
+    unsafe fn quantize_with<R: Rounder>(x: &[f32]) -> Self {
         let mut b = Self::ZERO;
-        let (mut amax, mut max) = (0f32, 0f32);
-        for &v in x {
-            if amax < v.abs() {
-                amax = v.abs();
-                max = v;
-            }
-        }
+        // The largest magnitude, then the first element that has it: a pass that vectorizes
+        // and a short search, where tracking both in one loop runs element by element.
+        let amax = max_magnitude(x);
         if amax == 0.0 {
             return b;
         }
+        let max = *x.iter().find(|v| v.abs() == amax).expect("the maximum is some element's magnitude");
         let iscale = -127.0 / max;
-        for (q, v) in b.qs.iter_mut().zip(x) {
-            *q = round_half_even(iscale * v).min(127.0) as i8;
-        }
+        R::half_even(iscale, x, &mut b.qs);
         for (s, run) in b.bsums.iter_mut().zip(b.qs.chunks_exact(16)) {
             *s = run.iter().map(|&q| q as i16).sum();
         }
@@ -259,10 +328,37 @@ fn round_half_even(v: f32) -> f32 {
 }
 
 /// Quantize `k` rows of `cols` values (`xs.len() == k * cols`, `cols % A::LEN == 0`) into
-/// `k * cols / A::LEN` blocks, row after row.
-pub(crate) fn quantize_rows<A: ActBlock>(xs: &[f32]) -> Vec<A> {
+/// `k * cols / A::LEN` blocks, row after row. At the SIMD levels the quantizers are compiled
+/// with AVX2 and round eight values at a time: the same blocks, bit for bit.
+pub(crate) fn quantize_rows<A: ActBlock>(level: SimdLevel, xs: &[f32]) -> Vec<A> {
     debug_assert_eq!(xs.len() % A::LEN, 0);
-    xs.chunks_exact(A::LEN).map(A::quantize).collect()
+    match level {
+        // SAFETY: the portable rounder runs anywhere.
+        SimdLevel::Scalar => unsafe { quantize_blocks::<A, Portable>(xs) },
+        // SAFETY: the SIMD levels are only used where the CPU has AVX2.
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx2 | SimdLevel::Avx512Vnni => unsafe { quantize_blocks_avx2(xs) },
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => unreachable!("x86 levels are never supported elsewhere"),
+    }
+}
+
+/// A plain loop rather than `map` and `collect`, whose iterator code would be compiled
+/// outside the AVX2 function and run the quantizer without its features. `R` must be
+/// usable on this CPU.
+#[inline(always)]
+unsafe fn quantize_blocks<A: ActBlock, R: Rounder>(xs: &[f32]) -> Vec<A> {
+    let mut blocks = Vec::with_capacity(xs.len() / A::LEN);
+    for x in xs.chunks_exact(A::LEN) {
+        blocks.push(A::quantize_with::<R>(x));
+    }
+    blocks
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn quantize_blocks_avx2<A: ActBlock>(xs: &[f32]) -> Vec<A> {
+    quantize_blocks::<A, crate::avx2::Avx2Rounder>(xs)
 }
 
 #[cfg(test)]
@@ -271,6 +367,54 @@ mod tests {
 
     fn ramp(n: usize, scale: f32) -> Vec<f32> {
         (0..n).map(|i| ((i * 37 % 101) as f32 - 50.0) * scale).collect()
+    }
+
+    /// Every block type's rows from `xs` at every supported level, which must be the portable
+    /// blocks bit for bit (compared through `Debug`, which prints every field and tells
+    /// -0.0 from 0.0).
+    fn assert_levels_agree<A: ActBlock + std::fmt::Debug>(xs: &[f32]) {
+        let portable = format!("{:?}", quantize_rows::<A>(SimdLevel::Scalar, xs));
+        for level in SimdLevel::supported() {
+            assert_eq!(format!("{:?}", quantize_rows::<A>(level, xs)), portable, "{}", level.name());
+        }
+    }
+
+    #[test]
+    fn every_level_quantizes_to_the_portable_blocks() {
+        let mut xs: Vec<f32> = Vec::new();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..6 * QK_K {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            xs.push(((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 6.0);
+        }
+        // Ties for both roundings: with -127 first in each block of 32 the scale is 1, so
+        // the halves fall exactly between two integers (Q8_K rounds them to even, Q8_0 away
+        // from zero), each beside the floats just above and below it.
+        for i in 0..4 * QK_K {
+            let half = (i / 3 % 256) as f32 - 127.5;
+            xs.push(match (i % 32, i % 3) {
+                (0, _) => -127.0,
+                (_, 0) => half,
+                (_, 1) => half.next_up(),
+                _ => half.next_down(),
+            });
+        }
+        xs.extend([0.0f32; QK_K]);
+        let mut specials = vec![-0.0f32; QK_K];
+        specials[3] = f32::NAN;
+        specials[70] = 1e-40;
+        specials[100] = -2.5;
+        specials[200] = f32::INFINITY;
+        xs.extend(specials);
+        assert_levels_agree::<Q8_0Act>(&xs);
+        assert_levels_agree::<Q8_1Act>(&xs);
+        assert_levels_agree::<Q8KAct>(&xs);
+        assert_levels_agree::<Q8KLanesAct>(&xs);
+        assert_levels_agree::<Q8KRowsAct>(&xs);
+        assert_levels_agree::<Q8_0RowsAct>(&xs);
+        assert_levels_agree::<Q8_0LanesAct>(&xs);
     }
 
     #[test]
@@ -306,6 +450,23 @@ mod tests {
         for (q, v) in b.qs.iter().zip(&x) {
             assert!((*q as f32 * b.d - v).abs() <= 3.0 / 127.0 * 0.5 + 1e-6);
         }
+    }
+
+    #[test]
+    fn q8k_takes_the_sign_of_the_first_largest_magnitude() {
+        // ggml keeps the first element of largest magnitude, which maps to -127: with -3
+        // before +3 the scale is positive, with +3 first it is negative. NaN is passed over.
+        let mut x = ramp(QK_K, 0.01);
+        x[40] = -3.0;
+        x[41] = f32::NAN;
+        x[200] = 3.0;
+        let b = Q8KAct::quantize(&x);
+        assert!(b.d > 0.0);
+        assert_eq!((b.qs[40], b.qs[200]), (-127, 127));
+        x.swap(40, 200);
+        let b = Q8KAct::quantize(&x);
+        assert!(b.d < 0.0);
+        assert_eq!((b.qs[40], b.qs[200]), (-127, 127));
     }
 
     #[test]

@@ -30,15 +30,15 @@ pub(crate) fn matmul(m: &QMatrix, level: SimdLevel, xs: &[f32], out: &mut [f32])
     }
     let (w, rb) = (m.data(), m.row_bytes());
     match kern {
-        Kernel::Q8K(dot) => run(w, rb, &quantize_rows::<Q8KAct>(xs), cols / QK_K, &dot, out, rows),
-        Kernel::Q8KLanes(dot) => run(w, rb, &quantize_rows::<Q8KLanesAct>(xs), cols / QK_K, &dot, out, rows),
-        Kernel::Q8KRows16(dot) => run(w, rb, &quantize_rows::<Q8KRowsAct>(xs), cols / QK_K, &dot, out, rows),
-        Kernel::Q8_0Rows16(dot) => run(w, rb, &quantize_rows::<Q8_0RowsAct>(xs), cols / QK, &dot, out, rows),
-        Kernel::Q8_0(dot) => run(w, rb, &quantize_rows::<Q8_0Act>(xs), cols / QK, &dot, out, rows),
+        Kernel::Q8K(dot) => run(w, rb, &quantize_rows::<Q8KAct>(level, xs), cols / QK_K, &dot, out, rows),
+        Kernel::Q8KLanes(dot) => run(w, rb, &quantize_rows::<Q8KLanesAct>(level, xs), cols / QK_K, &dot, out, rows),
+        Kernel::Q8KRows16(dot) => run(w, rb, &quantize_rows::<Q8KRowsAct>(level, xs), cols / QK_K, &dot, out, rows),
+        Kernel::Q8_0Rows16(dot) => run(w, rb, &quantize_rows::<Q8_0RowsAct>(level, xs), cols / QK, &dot, out, rows),
+        Kernel::Q8_0(dot) => run(w, rb, &quantize_rows::<Q8_0Act>(level, xs), cols / QK, &dot, out, rows),
         Kernel::Q8_0Lanes(dot) => {
-            run(w, rb, &quantize_rows::<Q8_0LanesAct>(xs), cols / Q8_0LanesAct::LEN, &dot, out, rows)
+            run(w, rb, &quantize_rows::<Q8_0LanesAct>(level, xs), cols / Q8_0LanesAct::LEN, &dot, out, rows)
         }
-        Kernel::Q8_1(dot) => run(w, rb, &quantize_rows::<Q8_1Act>(xs), cols / QK, &dot, out, rows),
+        Kernel::Q8_1(dot) => run(w, rb, &quantize_rows::<Q8_1Act>(level, xs), cols / QK, &dot, out, rows),
         Kernel::F32(dot) => run(w, rb, xs, cols, &dot, out, rows),
     }
 }

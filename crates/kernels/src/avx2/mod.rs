@@ -14,7 +14,9 @@ mod kquants;
 mod kquants_vnni;
 mod legacy;
 mod q8_0_lanes;
+mod round;
 mod rows16;
+mod silu;
 
 pub(crate) use float::{axpy_f32, dot_bf16, dot_f16, dot_f32, dot_f32_weights};
 pub(crate) use kquants::{dot_q4k, dot_q5k, dot_q6k};
@@ -23,9 +25,11 @@ pub(crate) use kquants_vnni::{
 };
 pub(crate) use legacy::*;
 pub(crate) use q8_0_lanes::dot_q8_0_lanes_vnni;
+pub(crate) use round::Avx2Rounder;
 pub(crate) use rows16::{
     dot_q4_0_rows16_vnni, dot_q4k_rows16_vnni, dot_q5_0_rows16_vnni, dot_q6k_rows16_vnni, dot_q8_0_rows16_vnni,
 };
+pub(crate) use silu::silu_mul_f32;
 
 use std::arch::x86_64::*;
 

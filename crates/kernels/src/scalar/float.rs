@@ -30,6 +30,12 @@ pub(crate) fn axpy_f32(alpha: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+pub(crate) fn silu_mul_f32(gate: &mut [f32], up: &[f32]) {
+    for (g, u) in gate.iter_mut().zip(up) {
+        *g = *g / (1.0 + (-*g).exp()) * u;
+    }
+}
+
 fn f32_row(w: &[u8], x: &[f32]) -> f32 {
     dot_lanes(x.len(), |i| f32::from_le_bytes([w[4 * i], w[4 * i + 1], w[4 * i + 2], w[4 * i + 3]]), x)
 }

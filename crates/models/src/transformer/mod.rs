@@ -15,7 +15,7 @@ mod projections;
 mod rope;
 
 use tandem_engine::{Logits, LogitsWanted, Model, ModelError, TokenId};
-use tandem_kernels::{Layout, QMatrix, QType, SimdLevel};
+use tandem_kernels::{silu_mul_f32, Layout, QMatrix, QType, SimdLevel};
 
 use crate::config::{Arch, ModelConfig};
 use crate::error::Result;
@@ -316,9 +316,7 @@ impl Transformer {
 
             rms_norm(&x, &layer.ffn_norm, c.rms_eps, &mut h);
             layer.gate_up.matmul(&h, &mut [&mut gate, &mut up]);
-            for (g, u) in gate.iter_mut().zip(&up) {
-                *g = silu(*g) * u;
-            }
+            silu_mul_f32(&mut gate, &up);
             layer.w_down.matmul(&gate, &mut proj);
             add_in_place(&mut x, &proj);
         }
@@ -413,8 +411,4 @@ fn add_in_place(x: &mut [f32], y: &[f32]) {
     for (a, b) in x.iter_mut().zip(y) {
         *a += b;
     }
-}
-
-fn silu(v: f32) -> f32 {
-    v / (1.0 + (-v).exp())
 }
