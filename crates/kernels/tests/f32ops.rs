@@ -3,7 +3,10 @@
 mod common;
 
 use common::Rng;
-use tandem_kernels::{axpy_f32, axpy_f32_with, dot_f32, dot_f32_with, silu_mul_f32, silu_mul_f32_with, SimdLevel};
+use tandem_kernels::{
+    axpy_f32, axpy_f32_grouped, axpy_f32_grouped_with, axpy_f32_with, dot_f32, dot_f32_grouped, dot_f32_grouped_with,
+    dot_f32_with, silu_mul_f32, silu_mul_f32_with, SimdLevel,
+};
 
 #[test]
 fn dot_matches_f64_for_all_lengths() {
@@ -41,6 +44,80 @@ fn axpy_matches_f64_for_all_lengths() {
         axpy_f32_with(SimdLevel::active(), alpha, &x, &mut z);
         assert_eq!(y, z);
     }
+}
+
+/// (query or output length, row stride, queries per group, rows): attention's shapes (a
+/// head of 64 or 128 values in a cache row of two heads) and odd ones with partial vectors.
+const GROUPED: [(usize, usize, usize, usize); 6] =
+    [(128, 256, 6, 17), (64, 128, 7, 9), (13, 13, 3, 5), (7, 40, 1, 1), (33, 70, 2, 4), (128, 256, 6, 0)];
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn grouped_dots_are_each_exactly_a_dot() {
+    // Attention reads a KV head's keys a cache row apart for all the query heads that share
+    // it; every score must be the bits a lone dot gives, or rows verified together would
+    // differ from rows decoded alone.
+    let mut rng = Rng::new(24);
+    for (len, stride, groups, count) in GROUPED {
+        let qs = rng.values(groups * len);
+        let rows = rng.values(if count == 0 { 0 } else { (count - 1) * stride + len });
+        for level in SimdLevel::supported() {
+            let mut out = vec![0f32; groups * count];
+            dot_f32_grouped_with(level, &qs, len, &rows, stride, &mut out);
+            let mut lone = Vec::new();
+            for q in qs.chunks_exact(len) {
+                for j in 0..count {
+                    lone.push(dot_f32_with(level, q, &rows[j * stride..j * stride + len]));
+                }
+            }
+            assert_eq!(bits(&out), bits(&lone), "{} len {len} x {groups}", level.name());
+        }
+        let (mut a, mut b) = (vec![0f32; groups * count], vec![0f32; groups * count]);
+        dot_f32_grouped(&qs, len, &rows, stride, &mut a);
+        dot_f32_grouped_with(SimdLevel::active(), &qs, len, &rows, stride, &mut b);
+        assert_eq!(bits(&a), bits(&b));
+    }
+}
+
+#[test]
+fn grouped_axpys_are_each_exactly_the_axpys_in_order() {
+    let mut rng = Rng::new(25);
+    for (len, stride, groups, count) in GROUPED {
+        let weights = rng.values(groups * count);
+        let rows = rng.values(if count == 0 { 0 } else { (count - 1) * stride + len });
+        let ys0 = rng.values(groups * len);
+        for level in SimdLevel::supported() {
+            let mut got = ys0.clone();
+            axpy_f32_grouped_with(level, &weights, &rows, stride, &mut got, len);
+            let mut one_by_one = ys0.clone();
+            for (g, y) in one_by_one.chunks_exact_mut(len).enumerate() {
+                for j in 0..count {
+                    axpy_f32_with(level, weights[g * count + j], &rows[j * stride..j * stride + len], y);
+                }
+            }
+            assert_eq!(bits(&got), bits(&one_by_one), "{} len {len} x {groups}", level.name());
+        }
+        let (mut a, mut b) = (ys0.clone(), ys0.clone());
+        axpy_f32_grouped(&weights, &rows, stride, &mut a, len);
+        axpy_f32_grouped_with(SimdLevel::active(), &weights, &rows, stride, &mut b, len);
+        assert_eq!(bits(&a), bits(&b));
+    }
+}
+
+#[test]
+#[should_panic(expected = "do not fit")]
+fn grouped_rows_must_fit() {
+    // Two queries of 4 values against three keys 10 apart need 24 values of keys.
+    dot_f32_grouped(&[1.0; 8], 4, &[1.0; 23], 10, &mut [0.0; 6]);
+}
+
+#[test]
+#[should_panic(expected = "do not split")]
+fn grouped_outputs_must_split_over_the_queries() {
+    dot_f32_grouped(&[1.0; 8], 4, &[1.0; 40], 10, &mut [0.0; 5]);
 }
 
 /// silu(g) * u in f64.

@@ -117,8 +117,45 @@ pub(crate) unsafe fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 #[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) unsafe fn axpy_f32(alpha: f32, x: &[f32], y: &mut [f32]) {
     debug_assert_eq!(x.len(), y.len());
+    axpy(alpha, x.as_ptr(), y);
+}
+
+/// `out[g * count + j]` = the dot of query `g` (`qs[g * len..][..len]`) and row `j`
+/// (`rows[j * stride..][..len]`), each exactly as [`dot_f32`] gives it; shapes and bounds are
+/// the caller's to check.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub(crate) unsafe fn dot_f32_grouped(qs: &[f32], len: usize, rows: &[f32], stride: usize, out: &mut [f32]) {
+    let groups = qs.len() / len;
+    let count = out.len() / groups;
+    for j in 0..count {
+        // One row, read once, against every query.
+        let row = rows.as_ptr().add(j * stride) as *const u8;
+        for (g, q) in qs.chunks_exact(len).enumerate() {
+            *out.get_unchecked_mut(g * count + j) = dot::<F32>(row, q);
+        }
+    }
+}
+
+/// `ys[g * len..][..len] += weights[g * count + j] * rows[j * stride..][..len]` for j = 0, 1,
+/// ... in order, each step exactly as [`axpy_f32`] takes it; shapes and bounds are the
+/// caller's to check.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub(crate) unsafe fn axpy_f32_grouped(weights: &[f32], rows: &[f32], stride: usize, ys: &mut [f32], len: usize) {
+    let groups = ys.len() / len;
+    let count = weights.len() / groups;
+    for j in 0..count {
+        let row = rows.as_ptr().add(j * stride);
+        for (g, y) in ys.chunks_exact_mut(len).enumerate() {
+            axpy(*weights.get_unchecked(g * count + j), row, y);
+        }
+    }
+}
+
+/// y += alpha * x[..y.len()]: fused eight at a time, then the tail in order.
+#[inline(always)]
+unsafe fn axpy(alpha: f32, xp: *const f32, y: &mut [f32]) {
     let n = y.len();
-    let (xp, yp) = (x.as_ptr(), y.as_mut_ptr());
+    let yp = y.as_mut_ptr();
     let va = _mm256_set1_ps(alpha);
     let mut i = 0;
     while i + 8 <= n {

@@ -18,7 +18,7 @@ mod round;
 mod rows16;
 mod silu;
 
-pub(crate) use float::{axpy_f32, dot_bf16, dot_f16, dot_f32, dot_f32_weights};
+pub(crate) use float::{axpy_f32, axpy_f32_grouped, dot_bf16, dot_f16, dot_f32, dot_f32_grouped, dot_f32_weights};
 pub(crate) use kquants::{dot_q4k, dot_q5k, dot_q6k};
 pub(crate) use kquants_vnni::{
     dot_q4k_lanes_vnni, dot_q4k_vnni, dot_q6k_lanes_vnni, dot_q6k_vnni, q4k_to_lanes_vnni, q6k_to_lanes_vnni,

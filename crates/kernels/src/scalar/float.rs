@@ -30,6 +30,24 @@ pub(crate) fn axpy_f32(alpha: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+pub(crate) fn dot_f32_grouped(qs: &[f32], len: usize, rows: &[f32], stride: usize, out: &mut [f32]) {
+    let count = out.len() / (qs.len() / len);
+    for (g, q) in qs.chunks_exact(len).enumerate() {
+        for j in 0..count {
+            out[g * count + j] = dot_f32(q, &rows[j * stride..j * stride + len]);
+        }
+    }
+}
+
+pub(crate) fn axpy_f32_grouped(weights: &[f32], rows: &[f32], stride: usize, ys: &mut [f32], len: usize) {
+    let count = weights.len() / (ys.len() / len);
+    for (g, y) in ys.chunks_exact_mut(len).enumerate() {
+        for j in 0..count {
+            axpy_f32(weights[g * count + j], &rows[j * stride..j * stride + len], y);
+        }
+    }
+}
+
 pub(crate) fn silu_mul_f32(gate: &mut [f32], up: &[f32]) {
     for (g, u) in gate.iter_mut().zip(up) {
         *g = *g / (1.0 + (-*g).exp()) * u;

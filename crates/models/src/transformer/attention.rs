@@ -1,4 +1,4 @@
-//! Causal grouped-query attention over the KV cache, one (row, head) task at a time.
+//! Causal grouped-query attention over the KV cache, one (row, KV head) task at a time.
 //!
 //! Each query row is computed by the same loop whether it arrives alone or in a batch of k
 //! (same positions visited in the same order, same summation), which keeps batched
@@ -6,7 +6,7 @@
 //! head in place: no repeated copies of K and V are made.
 
 use rayon::prelude::*;
-use tandem_kernels::{axpy_f32, dot_f32};
+use tandem_kernels::{axpy_f32_grouped, dot_f32_grouped};
 
 use super::kv_cache::LayerCache;
 
@@ -24,23 +24,38 @@ pub fn attend(shape: &AttentionShape, cache: &LayerCache, q: &[f32], first_pos: 
     let hd = shape.head_dim;
     let group = shape.n_head / shape.n_kv_head;
     let scale = 1.0 / (hd as f32).sqrt();
-    out.par_chunks_mut(hd).enumerate().for_each(|(task, out_head)| {
-        let row = task / shape.n_head;
-        let head = task % shape.n_head;
-        let kv_head = head / group;
-        let pos = first_pos + row;
-        let q_head = &q[task * hd..(task + 1) * hd];
-        let mut scores: Vec<f32> = (0..=pos).map(|j| dot_f32(q_head, cache.key(j, kv_head, hd)) * scale).collect();
-        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut sum = 0f32;
-        for s in scores.iter_mut() {
-            *s = (*s - max).exp();
-            sum += *s;
+    // One task per (row, KV head): the query heads that share a KV head are adjacent in a
+    // row, and each key and value is read once for all of them.
+    out.par_chunks_mut(group * hd).enumerate().for_each(|(task, out_group)| {
+        let row = task / shape.n_kv_head;
+        let kv_head = task % shape.n_kv_head;
+        let positions = first_pos + row + 1;
+        let q_group = &q[task * group * hd..(task + 1) * group * hd];
+        let (keys, values, stride) = cache.head(kv_head, hd, positions);
+        let mut weights = vec![0f32; group * positions];
+        dot_f32_grouped(q_group, hd, keys, stride, &mut weights);
+        for head in weights.chunks_exact_mut(positions) {
+            softmax_scaled(head, scale);
         }
-        out_head.fill(0.0);
-        let inv = 1.0 / sum;
-        for (j, s) in scores.iter().enumerate() {
-            axpy_f32(s * inv, cache.value(j, kv_head, hd), out_head);
-        }
+        out_group.fill(0.0);
+        axpy_f32_grouped(&weights, values, stride, out_group, hd);
     });
+}
+
+/// `scores` times `scale`, then their softmax, in place.
+fn softmax_scaled(scores: &mut [f32], scale: f32) {
+    let mut max = f32::NEG_INFINITY;
+    for s in scores.iter_mut() {
+        *s *= scale;
+        max = max.max(*s);
+    }
+    let mut sum = 0f32;
+    for s in scores.iter_mut() {
+        *s = (*s - max).exp();
+        sum += *s;
+    }
+    let inv = 1.0 / sum;
+    for s in scores.iter_mut() {
+        *s *= inv;
+    }
 }

@@ -33,13 +33,15 @@ impl LayerCache {
     }
 
     /// Key of `kv_head` at `pos` (`head_dim` values).
-    pub fn key(&self, pos: usize, kv_head: usize, head_dim: usize) -> &[f32] {
-        let at = pos * self.row + kv_head * head_dim;
-        &self.keys[at..at + head_dim]
-    }
-
-    pub fn value(&self, pos: usize, kv_head: usize, head_dim: usize) -> &[f32] {
-        let at = pos * self.row + kv_head * head_dim;
-        &self.values[at..at + head_dim]
+    /// One KV head's keys and values at positions `0..positions`, a cache row (`stride`
+    /// values) apart: position `j`'s key is `keys[j * stride..][..head_dim]`.
+    pub fn head(&self, kv_head: usize, head_dim: usize, positions: usize) -> (&[f32], &[f32], usize) {
+        assert!(positions <= self.len(), "attention over {positions} positions of {}", self.len());
+        let Some(last) = positions.checked_sub(1) else {
+            return (&[], &[], self.row);
+        };
+        let start = kv_head * head_dim;
+        let span = start..last * self.row + start + head_dim;
+        (&self.keys[span.clone()], &self.values[span], self.row)
     }
 }
