@@ -32,7 +32,6 @@ impl LayerCache {
         self.values.truncate(len * self.row);
     }
 
-    /// Key of `kv_head` at `pos` (`head_dim` values).
     /// One KV head's keys and values at positions `0..positions`, a cache row (`stride`
     /// values) apart: position `j`'s key is `keys[j * stride..][..head_dim]`.
     pub fn head(&self, kv_head: usize, head_dim: usize, positions: usize) -> (&[f32], &[f32], usize) {
