@@ -11,33 +11,10 @@
 
 use std::time::Instant;
 
-use tandem_kernels::{Bytes, QMatrix, QType, SimdLevel};
+use tandem_kernels::{QMatrix, QType, SimdLevel};
 
-/// Random blocks with sane f16 scales (random scale bits would include NaN/Inf/subnormals).
-fn random_matrix(qtype: QType, rows: usize, cols: usize) -> QMatrix {
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let len = qtype.row_bytes(cols).expect("whole blocks") * rows;
-    let mut bytes: Vec<u8> = (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
-    let scale = half::f16::from_f32(0.01).to_le_bytes();
-    let scale_fields: &[usize] = match qtype {
-        QType::Q4K | QType::Q5K => &[0, 2],
-        QType::Q6K => &[208],
-        _ => &[0],
-    };
-    for block in bytes.chunks_exact_mut(qtype.block_bytes()) {
-        for &at in scale_fields {
-            block[at..at + 2].copy_from_slice(&scale);
-        }
-    }
-    QMatrix::new(qtype, rows, cols, Bytes::Owned(bytes)).expect("valid matrix")
-}
+mod common;
+use common::random_matrix;
 
 /// CPU seconds used by this process so far (all threads), from /proc on Linux.
 fn cpu_seconds() -> Option<f64> {
@@ -82,9 +59,9 @@ fn main() {
     };
     println!("threads: {}", rayon::current_num_threads());
     let matrices = [
-        random_matrix(QType::Q4K, 256, 1536),
-        random_matrix(QType::Q4K, 8960, 1536),
-        random_matrix(QType::Q6K, 151936, 1536),
+        random_matrix(QType::Q4K, 256, 1536, 0),
+        random_matrix(QType::Q4K, 8960, 1536, 0),
+        random_matrix(QType::Q6K, 151936, 1536, 0),
     ];
     for level in levels {
         for m in &matrices {

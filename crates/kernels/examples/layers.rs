@@ -12,33 +12,10 @@
 
 use std::time::Instant;
 
-use tandem_kernels::{Bytes, QMatrix, QType, SimdLevel};
+use tandem_kernels::{QMatrix, QType, SimdLevel};
 
-/// A matrix of random blocks with sane f16 scales, arranged as a model loads it.
-fn random_matrix(qtype: QType, rows: usize, cols: usize, seed: u64, level: SimdLevel) -> QMatrix {
-    let mut state = 0x2545_F491_4F6C_DD1Du64 ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let len = qtype.row_bytes(cols).expect("whole blocks") * rows;
-    let mut bytes: Vec<u8> = (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
-    let scale = half::f16::from_f32(0.01).to_le_bytes();
-    let scale_fields: &[usize] = match qtype {
-        QType::Q4K => &[0, 2],
-        QType::Q6K => &[208],
-        _ => unreachable!("only the 1.5B model's types"),
-    };
-    for block in bytes.chunks_exact_mut(qtype.block_bytes()) {
-        for &at in scale_fields {
-            block[at..at + 2].copy_from_slice(&scale);
-        }
-    }
-    QMatrix::new(qtype, rows, cols, Bytes::Owned(bytes)).expect("valid matrix").repacked(level)
-}
+mod common;
+use common::random_matrix;
 
 fn main() {
     let level = SimdLevel::active();
@@ -54,10 +31,10 @@ fn main() {
         .flat_map(|l| {
             let down = if l % 2 == 0 { QType::Q6K } else { QType::Q4K };
             [
-                random_matrix(QType::Q4K, d + 512, d, 4 * l, level),
-                random_matrix(QType::Q4K, d, d, 4 * l + 1, level),
-                random_matrix(QType::Q4K, 2 * ff, d, 4 * l + 2, level),
-                random_matrix(down, d, ff, 4 * l + 3, level),
+                random_matrix(QType::Q4K, d + 512, d, 4 * l).repacked(level),
+                random_matrix(QType::Q4K, d, d, 4 * l + 1).repacked(level),
+                random_matrix(QType::Q4K, 2 * ff, d, 4 * l + 2).repacked(level),
+                random_matrix(down, d, ff, 4 * l + 3).repacked(level),
             ]
         })
         .collect();
