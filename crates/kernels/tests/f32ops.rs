@@ -165,7 +165,6 @@ fn silu_mul_gives_each_element_the_same_bits_at_any_length_or_offset() {
             for end in start..=gate.len().min(start + 19) {
                 let mut part = gate[start..end].to_vec();
                 silu_mul_f32_with(level, &mut part, &up[start..end]);
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&part), bits(&whole[start..end]), "{} at {start}..{end}", level.name());
             }
         }

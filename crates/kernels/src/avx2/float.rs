@@ -117,7 +117,18 @@ pub(crate) unsafe fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 #[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) unsafe fn axpy_f32(alpha: f32, x: &[f32], y: &mut [f32]) {
     debug_assert_eq!(x.len(), y.len());
-    axpy(alpha, x.as_ptr(), y);
+    let n = y.len();
+    let (xp, yp) = (x.as_ptr(), y.as_mut_ptr());
+    let va = _mm256_set1_ps(alpha);
+    let mut i = 0;
+    while i + 8 <= n {
+        _mm256_storeu_ps(yp.add(i), _mm256_fmadd_ps(va, _mm256_loadu_ps(xp.add(i)), _mm256_loadu_ps(yp.add(i))));
+        i += 8;
+    }
+    while i < n {
+        *yp.add(i) += alpha * *xp.add(i);
+        i += 1;
+    }
 }
 
 /// `out[g * count + j]` = the dot of query `g` (`qs[g * len..][..len]`) and row `j`
@@ -184,22 +195,5 @@ unsafe fn accumulate<const R: usize>(y: *mut f32, w: &[f32], rows: *const f32, s
     }
     for (t, a) in acc.iter().enumerate() {
         _mm256_storeu_ps(y.add(8 * t), *a);
-    }
-}
-
-/// y += alpha * x[..y.len()]: fused eight at a time, then the tail in order.
-#[inline(always)]
-unsafe fn axpy(alpha: f32, xp: *const f32, y: &mut [f32]) {
-    let n = y.len();
-    let yp = y.as_mut_ptr();
-    let va = _mm256_set1_ps(alpha);
-    let mut i = 0;
-    while i + 8 <= n {
-        _mm256_storeu_ps(yp.add(i), _mm256_fmadd_ps(va, _mm256_loadu_ps(xp.add(i)), _mm256_loadu_ps(yp.add(i))));
-        i += 8;
-    }
-    while i < n {
-        *yp.add(i) += alpha * *xp.add(i);
-        i += 1;
     }
 }
