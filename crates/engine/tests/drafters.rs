@@ -160,3 +160,19 @@ fn a_doubtful_draft_stops_early_and_keeps_its_cache_in_step() {
     assert_eq!(s.tokens.len(), 1);
     assert_eq!(s.dists.map(|d| d.len()), Some(1));
 }
+
+#[test]
+fn a_first_guess_already_in_doubt_is_not_fed_to_the_draft() {
+    let target = ToyModel::new(5, VOCAB);
+    let ctx = prompt(5, 9, VOCAB, false);
+    let mut doubtful = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB).stopping_below(0.9);
+    assert_eq!(greedy(&mut doubtful, &ctx, 8).len(), 1);
+    // One forward over the context gave the guess; a second would only have given the
+    // logits for a guess the threshold already ruled out.
+    assert_eq!(fed(&doubtful), ctx.len());
+    // The next step feeds the guess (accepted here) with the target's token, and drafts on.
+    let next = [ctx.clone(), greedy(&mut doubtful, &ctx, 1), vec![3]].concat();
+    let reference = greedy(&mut ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB), &next, 1);
+    assert_eq!(greedy(&mut doubtful, &next, 8), reference);
+    assert_eq!(fed(&doubtful), next.len());
+}
