@@ -21,6 +21,7 @@ mod formats;
 mod kernel;
 mod level;
 mod matmul;
+mod pages;
 mod qmatrix;
 mod qtype;
 mod scalar;

@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 
 use crate::formats::{lanes, rows16};
+use crate::pages::PageBuffer;
 use crate::{formats, matmul, Bytes, KernelError, QType, SimdLevel};
 
 /// How a matrix's blocks are arranged in memory.
@@ -149,7 +150,7 @@ impl QMatrix {
             (Layout::Gguf, Some(gguf)) => gguf,
             (_, gguf) => self.rearranged(Layout::Gguf, want, gguf.as_deref().unwrap_or(self.data())),
         };
-        QMatrix { bytes: Bytes::Owned(out), layout: want, row_bytes: self.row_bytes_in(want), ..*self }
+        QMatrix { bytes: out.into_bytes(), layout: want, row_bytes: self.row_bytes_in(want), ..*self }
     }
 
     /// The rows of `parts`, one matrix after another, as one matrix on the heap in `level`'s
@@ -167,7 +168,7 @@ impl QMatrix {
         let want = first.fastest_layout(level);
         let row_bytes = first.row_bytes_in(want);
         let rows = parts.iter().map(|m| m.rows).sum::<usize>();
-        let mut out = vec![0u8; rows * row_bytes];
+        let mut out = PageBuffer::zeroed(rows * row_bytes);
         let mut at = 0;
         for m in parts {
             let dst = &mut out[at..at + m.rows * row_bytes];
@@ -178,7 +179,7 @@ impl QMatrix {
                 _ => dst.copy_from_slice(m.repacked(level).data()),
             }
         }
-        Some(QMatrix { rows, row_bytes, bytes: Bytes::Owned(out), layout: want, ..*first })
+        Some(QMatrix { rows, row_bytes, bytes: out.into_bytes(), layout: want, ..*first })
     }
 
     /// Whether [`QMatrix::stacked`] takes `other` after this matrix, without making the stack.
@@ -213,8 +214,8 @@ impl QMatrix {
 
     /// This matrix's blocks `src`, in layout `from`, rearranged into `to`; one of the two is
     /// the file's order.
-    fn rearranged(&self, from: Layout, to: Layout, src: &[u8]) -> Vec<u8> {
-        let mut out = vec![0u8; self.rows * self.row_bytes_in(to)];
+    fn rearranged(&self, from: Layout, to: Layout, src: &[u8]) -> PageBuffer {
+        let mut out = PageBuffer::zeroed(self.rows * self.row_bytes_in(to));
         self.rearrange_into(from, to, src, &mut out);
         out
     }
@@ -273,7 +274,7 @@ impl QMatrix {
             None => return Err(KernelError::BadCols { qtype: to, cols: self.cols }),
         };
         let total = self.rows.checked_mul(rb).ok_or(KernelError::TooLarge { rows: self.rows, cols: self.cols })?;
-        let mut out = vec![0u8; total];
+        let mut out = PageBuffer::zeroed(total);
         if let Some(widen) = formats::widening(self.qtype, to) {
             let (from_bytes, to_bytes) = (self.qtype.block_bytes(), to.block_bytes());
             out.par_chunks_mut(to_bytes * 1024).zip(self.data().par_chunks(from_bytes * 1024)).for_each(
@@ -283,7 +284,7 @@ impl QMatrix {
                     }
                 },
             );
-            return QMatrix::new(to, self.rows, self.cols, Bytes::Owned(out));
+            return QMatrix::new(to, self.rows, self.cols, out.into_bytes());
         }
         out.par_chunks_mut(rb).enumerate().try_for_each_init(
             || vec![0f32; self.cols],
@@ -292,6 +293,6 @@ impl QMatrix {
                 formats::quantize_row(to, row, dst)
             },
         )?;
-        QMatrix::new(to, self.rows, self.cols, Bytes::Owned(out))
+        QMatrix::new(to, self.rows, self.cols, out.into_bytes())
     }
 }
