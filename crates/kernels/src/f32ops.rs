@@ -16,8 +16,10 @@ pub fn axpy_f32(alpha: f32, x: &[f32], y: &mut [f32]) {
 }
 
 /// Attention scores for a group of queries sharing their keys: `out[g * count + j]` is the
-/// dot of query `g` (`qs[g * len..][..len]`) and key `j` (`rows[j * stride..][..len]`),
-/// each exactly as [`dot_f32`] gives it; each key is read once for the whole group. Panics
+/// dot of query `g` (`qs[g * len..][..len]`) and key `j` (`rows[j * stride..][..len]`);
+/// each key is read once for the whole group. Each score depends only on its query and key,
+/// never on the other keys or their number (the SIMD levels sum in another order than
+/// [`dot_f32`], built for many keys at once; the scalar level sums as [`dot_f32`]). Panics
 /// unless `qs` holds whole queries, `out` a whole number of keys per query, and the last key
 /// lies inside `rows`.
 pub fn dot_f32_grouped(qs: &[f32], len: usize, rows: &[f32], stride: usize, out: &mut [f32]) {
@@ -104,6 +106,34 @@ fn grouped_rows(what: &str, vectors: usize, len: usize, per_row: usize, availabl
         );
     }
     count
+}
+
+/// Attention weights from scores: each score times `scale`, then their softmax, in place.
+/// At the SIMD levels the exponentials are a polynomial within a few units in the last
+/// place (as for [`silu_mul_f32`]), and a score more than 87 below the largest counts as
+/// e^-87 instead of less; every result depends only on the scores and their number.
+pub fn softmax_scaled_f32(scores: &mut [f32], scale: f32) {
+    softmax_at(SimdLevel::active(), scores, scale)
+}
+
+/// [`softmax_scaled_f32`] with an explicit kernel family. Panics if the CPU does not support it.
+pub fn softmax_scaled_f32_with(level: SimdLevel, scores: &mut [f32], scale: f32) {
+    level.assert_supported();
+    softmax_at(level, scores, scale)
+}
+
+fn softmax_at(level: SimdLevel, scores: &mut [f32], scale: f32) {
+    if scores.is_empty() {
+        return;
+    }
+    match level {
+        SimdLevel::Scalar => scalar::softmax_scaled_f32(scores, scale),
+        // SAFETY: as in `dot_at`.
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx2 | SimdLevel::Avx512Vnni => unsafe { crate::avx2::softmax_scaled_f32(scores, scale) },
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => unreachable!("x86 levels are never supported elsewhere"),
+    }
 }
 
 /// gate[i] = silu(gate[i]) * up[i], where silu(v) = v / (1 + e^-v). Panics if the lengths differ.

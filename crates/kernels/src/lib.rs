@@ -30,7 +30,7 @@ pub use bytes::Bytes;
 pub use error::KernelError;
 pub use f32ops::{
     axpy_f32, axpy_f32_grouped, axpy_f32_grouped_with, axpy_f32_with, dot_f32, dot_f32_grouped, dot_f32_grouped_with,
-    dot_f32_with, silu_mul_f32, silu_mul_f32_with,
+    dot_f32_with, silu_mul_f32, silu_mul_f32_with, softmax_scaled_f32, softmax_scaled_f32_with,
 };
 pub use level::{simd_level, SimdLevel, LEVEL_ENV};
 pub use qmatrix::{Layout, QMatrix};

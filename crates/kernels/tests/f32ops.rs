@@ -5,7 +5,7 @@ mod common;
 use common::Rng;
 use tandem_kernels::{
     axpy_f32, axpy_f32_grouped, axpy_f32_grouped_with, axpy_f32_with, dot_f32, dot_f32_grouped, dot_f32_grouped_with,
-    dot_f32_with, silu_mul_f32, silu_mul_f32_with, SimdLevel,
+    dot_f32_with, silu_mul_f32, silu_mul_f32_with, softmax_scaled_f32, softmax_scaled_f32_with, SimdLevel,
 };
 
 #[test]
@@ -55,11 +55,30 @@ fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
 }
 
+/// A score as the SIMD levels' grouped dot sums it: one fused chain per lane over the
+/// eight-value chunks, the lanes as `((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))`, then
+/// the values past the last whole chunk, unfused, in order.
+fn chunked_dot(q: &[f32], key: &[f32]) -> f32 {
+    let body = q.len() / 8 * 8;
+    let mut l = [0f32; 8];
+    for c in (0..body).step_by(8) {
+        for (t, lane) in l.iter_mut().enumerate() {
+            *lane = key[c + t].mul_add(q[c + t], *lane);
+        }
+    }
+    let mut sum = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+    for i in body..q.len() {
+        sum += key[i] * q[i];
+    }
+    sum
+}
+
 #[test]
-fn grouped_dots_are_each_exactly_a_dot() {
-    // Attention reads a KV head's keys a cache row apart for all the query heads that share
-    // it; every score must be the bits a lone dot gives, or rows verified together would
-    // differ from rows decoded alone.
+fn grouped_scores_depend_only_on_their_query_and_key() {
+    // Attention scores the keys of a KV head for all the query heads that share it; a
+    // score must be the same bits whichever keys come with it and however many, or rows
+    // verified together (each with its own number of keys) would differ from rows decoded
+    // alone.
     let mut rng = Rng::new(24);
     for (len, stride, groups, count) in GROUPED {
         let qs = rng.values(groups * len);
@@ -67,18 +86,93 @@ fn grouped_dots_are_each_exactly_a_dot() {
         for level in SimdLevel::supported() {
             let mut out = vec![0f32; groups * count];
             dot_f32_grouped_with(level, &qs, len, &rows, stride, &mut out);
-            let mut lone = Vec::new();
-            for q in qs.chunks_exact(len) {
+            let mut expect = Vec::new();
+            for (g, q) in qs.chunks_exact(len).enumerate() {
                 for j in 0..count {
-                    lone.push(dot_f32_with(level, q, &rows[j * stride..j * stride + len]));
+                    let key = &rows[j * stride..j * stride + len];
+                    let score = match level {
+                        SimdLevel::Scalar => dot_f32_with(level, q, key),
+                        _ => chunked_dot(q, key),
+                    };
+                    expect.push(score);
+                    // The same key alone, and with only the keys before it.
+                    for keys in [1, j + 1] {
+                        let start = (j + 1 - keys) * stride;
+                        let mut few = vec![0f32; groups * keys];
+                        dot_f32_grouped_with(level, &qs, len, &rows[start..j * stride + len], stride, &mut few);
+                        assert_eq!(
+                            few[g * keys + keys - 1].to_bits(),
+                            score.to_bits(),
+                            "{} key {j} of {keys}",
+                            level.name()
+                        );
+                    }
                 }
             }
-            assert_eq!(bits(&out), bits(&lone), "{} len {len} x {groups}", level.name());
+            assert_eq!(bits(&out), bits(&expect), "{} len {len} x {groups}", level.name());
+            for (got, q) in out.chunks(count.max(1)).zip(qs.chunks_exact(len)) {
+                for (j, &v) in got.iter().enumerate() {
+                    let key = &rows[j * stride..j * stride + len];
+                    let exact: f64 = q.iter().zip(key).map(|(&a, &b)| a as f64 * b as f64).sum();
+                    let mag: f64 = q.iter().zip(key).map(|(&a, &b)| (a as f64 * b as f64).abs()).sum();
+                    assert!((v as f64 - exact).abs() <= 1e-6 * mag, "{} len {len}: {v} vs {exact}", level.name());
+                }
+            }
         }
         let (mut a, mut b) = (vec![0f32; groups * count], vec![0f32; groups * count]);
         dot_f32_grouped(&qs, len, &rows, stride, &mut a);
         dot_f32_grouped_with(SimdLevel::active(), &qs, len, &rows, stride, &mut b);
         assert_eq!(bits(&a), bits(&b));
+    }
+}
+
+#[test]
+fn softmax_matches_f64_and_each_weight_depends_only_on_the_scores() {
+    let mut rng = Rng::new(26);
+    for len in [1, 2, 7, 8, 9, 16, 17, 100, 129, 2048] {
+        // Scores as attention makes them, and some far apart (weights that underflow).
+        let scores: Vec<f32> = (0..len).map(|i| rng.value() * if i % 5 == 0 { 60.0 } else { 8.0 }).collect();
+        let scale = 0.088_388_35;
+        let max = scores.iter().map(|&s| s as f64 * scale as f64).fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = scores.iter().map(|&s| (s as f64 * scale as f64 - max).exp()).sum();
+        for level in SimdLevel::supported() {
+            let mut w = scores.clone();
+            softmax_scaled_f32_with(level, &mut w, scale);
+            for (i, (&got, &s)) in w.iter().zip(&scores).enumerate() {
+                let exact = (s as f64 * scale as f64 - max).exp() / sum;
+                assert!(
+                    (got as f64 - exact).abs() <= 2e-5 * exact + 1e-30,
+                    "{} len {len} at {i}: {got} vs {exact}",
+                    level.name()
+                );
+            }
+            // The same scores in another order give the same weights, each to its score
+            // (up to the sum's rounding, which the order may change).
+            let mut reversed: Vec<f32> = scores.iter().rev().copied().collect();
+            softmax_scaled_f32_with(level, &mut reversed, scale);
+            for (a, b) in w.iter().zip(reversed.iter().rev()) {
+                assert!((a - b).abs() <= 2e-5 * a.abs().max(1e-30));
+            }
+        }
+        let (mut a, mut b) = (scores.clone(), scores.clone());
+        softmax_scaled_f32(&mut a, scale);
+        softmax_scaled_f32_with(SimdLevel::active(), &mut b, scale);
+        assert_eq!(bits(&a), bits(&b));
+    }
+}
+
+#[test]
+fn softmax_of_a_row_is_the_same_bits_in_every_call() {
+    // A row's weights depend on its scores and their number only: the tail lanes of a
+    // partial last vector never see the neighbouring memory.
+    let mut rng = Rng::new(27);
+    let scores = rng.values(21);
+    for level in SimdLevel::supported() {
+        let mut alone = scores.clone();
+        softmax_scaled_f32_with(level, &mut alone, 0.5);
+        let mut padded: Vec<f32> = scores.iter().copied().chain([1e30, f32::NAN, -1e30]).collect();
+        softmax_scaled_f32_with(level, &mut padded[..21], 0.5);
+        assert_eq!(bits(&alone), bits(&padded[..21]), "{}", level.name());
     }
 }
 

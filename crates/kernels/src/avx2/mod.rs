@@ -17,6 +17,7 @@ mod q8_0_lanes;
 mod round;
 mod rows16;
 mod silu;
+mod softmax;
 
 pub(crate) use float::{axpy_f32, axpy_f32_grouped, dot_bf16, dot_f16, dot_f32, dot_f32_grouped, dot_f32_weights};
 pub(crate) use kquants::{dot_q4k, dot_q5k, dot_q6k};
@@ -30,6 +31,7 @@ pub(crate) use rows16::{
     dot_q4_0_rows16_vnni, dot_q4k_rows16_vnni, dot_q5_0_rows16_vnni, dot_q6k_rows16_vnni, dot_q8_0_rows16_vnni,
 };
 pub(crate) use silu::silu_mul_f32;
+pub(crate) use softmax::softmax_scaled_f32;
 
 use std::arch::x86_64::*;
 

@@ -20,7 +20,7 @@ const EXP_LO: f32 = -87.336_55;
 
 /// `e^x` per lane, for `x` in `[EXP_LO, EXP_HI]` after clamping.
 #[inline(always)]
-unsafe fn exp8(x: __m256) -> __m256 {
+pub(super) unsafe fn exp8(x: __m256) -> __m256 {
     let x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(EXP_LO)), _mm256_set1_ps(EXP_HI));
     let n = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
         x,

@@ -48,6 +48,23 @@ pub(crate) fn axpy_f32_grouped(weights: &[f32], rows: &[f32], stride: usize, ys:
     }
 }
 
+pub(crate) fn softmax_scaled_f32(scores: &mut [f32], scale: f32) {
+    let mut max = f32::NEG_INFINITY;
+    for s in scores.iter_mut() {
+        *s *= scale;
+        max = max.max(*s);
+    }
+    let mut sum = 0f32;
+    for s in scores.iter_mut() {
+        *s = (*s - max).exp();
+        sum += *s;
+    }
+    let inv = 1.0 / sum;
+    for s in scores.iter_mut() {
+        *s *= inv;
+    }
+}
+
 pub(crate) fn silu_mul_f32(gate: &mut [f32], up: &[f32]) {
     for (g, u) in gate.iter_mut().zip(up) {
         *g = *g / (1.0 + (-*g).exp()) * u;

@@ -21,6 +21,7 @@ mod legacy;
 
 pub(crate) use float::{
     axpy_f32, axpy_f32_grouped, dot_bf16, dot_f16, dot_f32, dot_f32_grouped, dot_f32_weights, silu_mul_f32,
+    softmax_scaled_f32,
 };
 pub(crate) use kquants::{dot_q4k, dot_q5k, dot_q6k};
 pub(crate) use legacy::{dot_q4_0, dot_q4_1, dot_q5_0, dot_q5_1, dot_q8_0};

@@ -6,7 +6,7 @@
 //! head in place: no repeated copies of K and V are made.
 
 use rayon::prelude::*;
-use tandem_kernels::{axpy_f32_grouped, dot_f32_grouped};
+use tandem_kernels::{axpy_f32_grouped, dot_f32_grouped, softmax_scaled_f32};
 
 use super::kv_cache::LayerCache;
 
@@ -35,27 +35,9 @@ pub fn attend(shape: &AttentionShape, cache: &LayerCache, q: &[f32], first_pos: 
         let mut weights = vec![0f32; group * positions];
         dot_f32_grouped(q_group, hd, keys, stride, &mut weights);
         for head in weights.chunks_exact_mut(positions) {
-            softmax_scaled(head, scale);
+            softmax_scaled_f32(head, scale);
         }
         out_group.fill(0.0);
         axpy_f32_grouped(&weights, values, stride, out_group, hd);
     });
-}
-
-/// `scores` times `scale`, then their softmax, in place.
-fn softmax_scaled(scores: &mut [f32], scale: f32) {
-    let mut max = f32::NEG_INFINITY;
-    for s in scores.iter_mut() {
-        *s *= scale;
-        max = max.max(*s);
-    }
-    let mut sum = 0f32;
-    for s in scores.iter_mut() {
-        *s = (*s - max).exp();
-        sum += *s;
-    }
-    let inv = 1.0 / sum;
-    for s in scores.iter_mut() {
-        *s *= inv;
-    }
 }
