@@ -31,13 +31,13 @@ pub fn attend(shape: &AttentionShape, cache: &LayerCache, q: &[f32], first_pos: 
         let kv_head = task % shape.n_kv_head;
         let positions = first_pos + row + 1;
         let q_group = &q[task * group * hd..(task + 1) * group * hd];
-        let (keys, values, stride) = cache.head(kv_head, hd, positions);
+        let (keys, values) = cache.head(kv_head, positions);
         let mut weights = vec![0f32; group * positions];
-        dot_f32_grouped(q_group, hd, keys, stride, &mut weights);
+        dot_f32_grouped(q_group, hd, keys, hd, &mut weights);
         for head in weights.chunks_exact_mut(positions) {
             softmax_scaled_f32(head, scale);
         }
         out_group.fill(0.0);
-        axpy_f32_grouped(&weights, values, stride, out_group, hd);
+        axpy_f32_grouped(&weights, values, hd, out_group, hd);
     });
 }

@@ -47,13 +47,12 @@ impl LayerCache {
         }
     }
 
-    /// One KV head's keys and values at positions `0..positions`, `stride` values apart:
-    /// position `j`'s key is `keys[j * stride..][..head_dim]`.
-    pub fn head(&self, kv_head: usize, head_dim: usize, positions: usize) -> (&[f32], &[f32], usize) {
+    /// One KV head's keys and values at positions `0..positions`, `head_dim` values each:
+    /// position `j`'s key is `keys[j * head_dim..][..head_dim]`.
+    pub fn head(&self, kv_head: usize, positions: usize) -> (&[f32], &[f32]) {
         assert!(positions <= self.len(), "attention over {positions} positions of {}", self.len());
-        assert_eq!(head_dim, self.head_dim, "the cache holds heads of {} values", self.head_dim);
-        let span = ..positions * head_dim;
-        (&self.keys[kv_head][span], &self.values[kv_head][span], head_dim)
+        let span = ..positions * self.head_dim;
+        (&self.keys[kv_head][span], &self.values[kv_head][span])
     }
 }
 
@@ -74,20 +73,19 @@ mod tests {
         cache.push(&rows(1..4), &neg(rows(1..4)));
         assert_eq!(cache.len(), 4);
         for h in 0..heads {
-            let (k, v, stride) = cache.head(h, hd, 4);
-            assert_eq!(stride, hd);
+            let (k, v) = cache.head(h, 4);
             for p in 0..4 {
                 let want: Vec<f32> = (0..hd).map(|i| (100 * p + 10 * h + i) as f32).collect();
-                assert_eq!(&k[p * stride..p * stride + hd], want.as_slice());
-                assert_eq!(v[p * stride..p * stride + hd].to_vec(), neg(want));
+                assert_eq!(&k[p * hd..(p + 1) * hd], want.as_slice());
+                assert_eq!(v[p * hd..(p + 1) * hd].to_vec(), neg(want));
             }
-            assert_eq!(cache.head(h, hd, 2).0.len(), 2 * hd);
+            assert_eq!(cache.head(h, 2).0.len(), 2 * hd);
         }
         cache.truncate(2);
         assert_eq!(cache.len(), 2);
         cache.push(&rows(7..8), &neg(rows(7..8)));
-        let (k, _, _) = cache.head(1, hd, 3);
+        let (k, _) = cache.head(1, 3);
         assert_eq!(&k[2 * hd..3 * hd], &[710.0, 711.0, 712.0, 713.0]);
-        assert_eq!(cache.head(0, hd, 0).0.len(), 0);
+        assert_eq!(cache.head(0, 0).0.len(), 0);
     }
 }
