@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::Rng;
+use common::{bits, Rng};
 use tandem_kernels::{
     axpy_f32, axpy_f32_grouped, axpy_f32_grouped_with, axpy_f32_with, dot_f32, dot_f32_grouped, dot_f32_grouped_with,
     dot_f32_with, silu_mul_f32, silu_mul_f32_with, softmax_scaled_f32, softmax_scaled_f32_with, SimdLevel,
@@ -46,14 +46,11 @@ fn axpy_matches_f64_for_all_lengths() {
     }
 }
 
-/// (query or output length, row stride, queries per group, rows): attention's shapes (a
-/// head of 64 or 128 values in a cache row of two heads) and odd ones with partial vectors.
+/// (query or output length, row stride, queries per group, rows): heads of 64 or 128 values
+/// with rows further apart than their length, contiguous rows, and odd shapes with partial
+/// vectors.
 const GROUPED: [(usize, usize, usize, usize); 6] =
     [(128, 256, 6, 17), (64, 128, 7, 9), (13, 13, 3, 5), (7, 40, 1, 1), (33, 70, 2, 4), (128, 256, 6, 0)];
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
 
 /// A score as the SIMD levels' grouped dot sums it: one fused chain per lane over the
 /// eight-value chunks, the lanes as `((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))`, then
