@@ -62,6 +62,31 @@ fn prefill_chunking_does_not_change_logits() {
     assert_eq!(bits(a.row(0)), bits(b.row(0)));
 }
 
+/// A call longer than the model reads in one pass (a document) returns every row it was
+/// asked for, each the bits the same tokens give in short calls.
+#[test]
+fn a_long_call_gives_every_row_as_short_calls_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = TinySpec::qwen2();
+    let path = tiny_model(dir.path(), "m.gguf", &spec);
+    let tokens: Vec<u32> = (0..300).map(|i| (i * 29 + 11) % spec.vocab as u32).collect();
+    let mut long = load(&path);
+    let all = long.forward(&tokens, LogitsWanted::All).unwrap();
+    assert_eq!((all.rows, all.data.len()), (300, 300 * spec.vocab));
+    let mut short = load(&path);
+    for (c, piece) in tokens.chunks(70).enumerate() {
+        let part = short.forward(piece, LogitsWanted::All).unwrap();
+        for i in 0..piece.len() {
+            assert_eq!(bits(part.row(i)), bits(all.row(70 * c + i)), "row {}", 70 * c + i);
+        }
+    }
+    let mut last = load(&path);
+    let only = last.forward(&tokens, LogitsWanted::Last).unwrap();
+    assert_eq!(only.rows, 1);
+    assert_eq!(bits(only.row(0)), bits(all.row(299)));
+    assert_eq!(last.cached_len(), 300);
+}
+
 #[test]
 fn truncate_forgets_rejected_tokens_exactly() {
     let dir = tempfile::tempdir().unwrap();

