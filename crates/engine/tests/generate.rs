@@ -141,6 +141,58 @@ fn cancel_returns_what_was_generated_so_far() {
     assert_eq!((out.tokens.len(), out.reason), (0, StopReason::Cancelled));
 }
 
+/// A target that raises the cancel flag once it has been called `after` times.
+struct CancelsAfter<'a> {
+    inner: ToyModel,
+    after: usize,
+    cancel: &'a AtomicBool,
+}
+
+impl Model for CancelsAfter<'_> {
+    fn vocab_size(&self) -> usize {
+        self.inner.vocab_size()
+    }
+    fn max_context(&self) -> usize {
+        self.inner.max_context()
+    }
+    fn cached_len(&self) -> usize {
+        self.inner.cached_len()
+    }
+    fn forward(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> Result<Logits, ModelError> {
+        let logits = self.inner.forward(tokens, wanted);
+        if self.inner.forward_calls == self.after {
+            self.cancel.store(true, Ordering::Relaxed);
+        }
+        logits
+    }
+    fn truncate(&mut self, len: usize) {
+        self.inner.truncate(len)
+    }
+}
+
+#[test]
+fn stop_while_a_long_prompt_is_read_stops_at_the_next_piece_and_keeps_what_was_read() {
+    let target = ToyModel::new(15, VOCAB);
+    let p = prompt(15, 1000, VOCAB, false);
+    let cancel = AtomicBool::new(false);
+    let mut t = CancelsAfter { inner: target.clone(), after: 1, cancel: &cancel };
+    let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB);
+    let mut gen = Generator::new(DraftLength::Fixed(3));
+    let out = gen.generate(&mut t, Some(&mut d), &p, &mut cfg(20, 3), &cancel, &mut |_| {}).unwrap();
+    assert_eq!((out.tokens.len(), out.reason), (0, StopReason::Cancelled));
+    // One piece read, well short of the prompt, and the draft model not fed at all.
+    let read = t.inner.cached_len();
+    assert!(read > 0 && read < 500, "{read} of 999 prompt tokens read");
+    assert_eq!(t.inner.forward_calls, 1);
+    assert_eq!(d.model().inner.fed_total, 0);
+    // Asked again, it reads only the rest and answers as a fresh run would.
+    cancel.store(false, Ordering::Relaxed);
+    t.after = 0;
+    let out = gen.generate(&mut t, Some(&mut d), &p, &mut cfg(20, 3), &cancel, &mut |_| {}).unwrap();
+    assert_eq!(out.tokens, reference(&target, &p, 20));
+    assert_eq!(t.inner.fed_total - read, 999 - read + out.stats.steps + out.stats.drafted);
+}
+
 #[test]
 fn a_full_context_stops_generation_and_a_too_long_prompt_is_an_error() {
     let mut target = ToyModel::new(15, VOCAB);
