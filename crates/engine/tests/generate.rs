@@ -141,41 +141,12 @@ fn cancel_returns_what_was_generated_so_far() {
     assert_eq!((out.tokens.len(), out.reason), (0, StopReason::Cancelled));
 }
 
-/// A target that raises the cancel flag once it has been called `after` times.
-struct CancelsAfter<'a> {
-    inner: ToyModel,
-    after: usize,
-    cancel: &'a AtomicBool,
-}
-
-impl Model for CancelsAfter<'_> {
-    fn vocab_size(&self) -> usize {
-        self.inner.vocab_size()
-    }
-    fn max_context(&self) -> usize {
-        self.inner.max_context()
-    }
-    fn cached_len(&self) -> usize {
-        self.inner.cached_len()
-    }
-    fn forward(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> Result<Logits, ModelError> {
-        let logits = self.inner.forward(tokens, wanted);
-        if self.inner.forward_calls == self.after {
-            self.cancel.store(true, Ordering::Relaxed);
-        }
-        logits
-    }
-    fn truncate(&mut self, len: usize) {
-        self.inner.truncate(len)
-    }
-}
-
 #[test]
 fn stop_while_a_long_prompt_is_read_stops_at_the_next_piece_and_keeps_what_was_read() {
     let target = ToyModel::new(15, VOCAB);
     let p = prompt(15, 1000, VOCAB, false);
     let cancel = AtomicBool::new(false);
-    let mut t = CancelsAfter { inner: target.clone(), after: 1, cancel: &cancel };
+    let mut t = Scripted { cancel_after: Some((1, &cancel)), ..Scripted::new(&target) };
     let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB);
     let mut gen = Generator::new(DraftLength::Fixed(3));
     let out = gen.generate(&mut t, Some(&mut d), &p, &mut cfg(20, 3), &cancel, &mut |_| {}).unwrap();
@@ -187,7 +158,7 @@ fn stop_while_a_long_prompt_is_read_stops_at_the_next_piece_and_keeps_what_was_r
     assert_eq!(d.model().inner.fed_total, 0);
     // Asked again, it reads only the rest and answers as a fresh run would.
     cancel.store(false, Ordering::Relaxed);
-    t.after = 0;
+    t.cancel_after = None;
     let out = gen.generate(&mut t, Some(&mut d), &p, &mut cfg(20, 3), &cancel, &mut |_| {}).unwrap();
     assert_eq!(out.tokens, reference(&target, &p, 20));
     assert_eq!(t.inner.fed_total - read, 999 - read + out.stats.steps + out.stats.drafted);
@@ -225,14 +196,22 @@ fn bad_requests_are_errors_with_stable_codes() {
     assert_eq!(e.code(), "invalid_config");
 }
 
-/// A target that fails on its `fail_at`-th forward call.
-struct Flaky {
+/// A toy target that fails its `fail_at`-th forward call, or raises a cancel flag once its
+/// `n`-th call is done (`cancel_after`).
+struct Scripted<'a> {
     inner: ToyModel,
     calls: usize,
-    fail_at: usize,
+    fail_at: Option<usize>,
+    cancel_after: Option<(usize, &'a AtomicBool)>,
 }
 
-impl Model for Flaky {
+impl Scripted<'_> {
+    fn new(target: &ToyModel) -> Self {
+        Scripted { inner: target.clone(), calls: 0, fail_at: None, cancel_after: None }
+    }
+}
+
+impl Model for Scripted<'_> {
     fn vocab_size(&self) -> usize {
         self.inner.vocab_size()
     }
@@ -244,12 +223,16 @@ impl Model for Flaky {
     }
     fn forward(&mut self, tokens: &[TokenId], wanted: LogitsWanted) -> Result<Logits, ModelError> {
         self.calls += 1;
-        if self.calls == self.fail_at {
+        if self.fail_at == Some(self.calls) {
             // Half-write the cache, as a real failure might.
             self.inner.cache.push(tokens[0]);
             return Err(ModelError::Other("out of memory".into()));
         }
-        self.inner.forward(tokens, wanted)
+        let logits = self.inner.forward(tokens, wanted);
+        if let Some((_, cancel)) = self.cancel_after.filter(|&(n, _)| n == self.calls) {
+            cancel.store(true, Ordering::Relaxed);
+        }
+        logits
     }
     fn truncate(&mut self, len: usize) {
         self.inner.truncate(len)
@@ -261,7 +244,7 @@ fn a_model_failure_is_reported_and_the_next_generation_starts_clean() {
     let target = ToyModel::new(17, VOCAB);
     let p = prompt(17, 6, VOCAB, false);
     let full = reference(&target, &p, 20);
-    let mut flaky = Flaky { inner: target.clone(), calls: 0, fail_at: 4 };
+    let mut flaky = Scripted { fail_at: Some(4), ..Scripted::new(&target) };
     let mut gen = Generator::new(DraftLength::Fixed(0));
     let no = AtomicBool::new(false);
     let mut events = Vec::new();
