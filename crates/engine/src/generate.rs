@@ -11,12 +11,12 @@ use crate::model::{LogitsWanted, Model, TokenId};
 use crate::policy::{DraftLength, Policy, StepTiming};
 use crate::prefix::common_prefix;
 use crate::rng::Rng;
+use crate::sampler::SamplingParams;
+use crate::verifier::verify;
 
 /// Prompt tokens the target reads per call before checking for a cancel: about two
 /// seconds of a 1.5B model's reading on a two-core CPU.
 const PREFILL_PIECE: usize = 256;
-use crate::sampler::SamplingParams;
-use crate::verifier::verify;
 
 /// Given every generated id so far, returns how many to keep when a stop sequence
 /// matched (the caller detokenises, so it owns stop strings), `None` to go on.

@@ -37,7 +37,7 @@ pub fn attend(shape: &AttentionShape, cache: &LayerCache, q: &[f32], first_pos: 
     let width = shape.n_head / shape.n_kv_head * shape.head_dim;
     let n_kv = shape.n_kv_head;
     let rows = out.len() / (n_kv * width);
-    // Enough tasks to keep every thread busy (two per thread), as few rows apart as that allows.
+    // As many rows per task (up to ROWS) as still leaves two tasks per thread.
     let per_task = (rows * n_kv / (2 * rayon::current_num_threads().max(1))).clamp(1, ROWS);
     // Task (b, h) owns the outputs of KV head h's query heads in rows b * per_task.. .
     let mut tasks: Vec<Vec<&mut [f32]>> =

@@ -31,7 +31,7 @@ pub(crate) use rope::Rope;
 /// of this many: its working buffers then stay a few MiB instead of hundreds (each layer's
 /// gate and up outputs alone were 170 MiB for 2,500 tokens), and the pieces' outputs stay
 /// in cache between the matrix multiplies. Reading a 2,500-token document into the default
-/// pair took 13% less time, and 250 MiB less memory at its peak.
+/// pair took 13% less time, and about 250 MiB less memory at its peak.
 const PIECE: usize = 128;
 
 struct Layer {
