@@ -1,5 +1,7 @@
 //! The drafter interface: anything that can guess the next few tokens cheaply.
 
+use std::sync::atomic::AtomicBool;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
@@ -113,8 +115,10 @@ pub trait Drafter: Send {
 
     /// Brings internal state (a KV cache, an index) up to date with `context` ahead of the
     /// first `propose`, so that the prompt's cost is paid during prefill rather than being
-    /// counted as drafting cost. `propose` must also work without it.
-    fn prepare(&mut self, context: &[TokenId]) -> Result<(), EngineError>;
+    /// counted as drafting cost. `propose` must also work without it, or after a prepare
+    /// that stopped early: a drafter that reads a long context in pieces returns as soon as
+    /// it finds `cancel` set before one.
+    fn prepare(&mut self, context: &[TokenId], cancel: &AtomicBool) -> Result<(), EngineError>;
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::sync::atomic::AtomicBool;
+
 use common::{prompt, FakeDraft, ToyModel};
 use tandem_engine::sampler::argmax;
 use tandem_engine::{
@@ -62,7 +64,7 @@ fn only_the_missing_part_of_the_context_is_fed() {
     let target = ToyModel::new(3, VOCAB);
     let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.5, 0), VOCAB);
     let ctx = prompt(3, 12, VOCAB, false);
-    d.prepare(&ctx).unwrap();
+    d.prepare(&ctx, &AtomicBool::new(false)).unwrap();
     assert_eq!(fed(&d), 12);
     // The prepared logits serve the first draft: only the k-1 drafted tokens are fed.
     let draft = greedy(&mut d, &ctx, 4);
@@ -101,7 +103,7 @@ fn the_draft_model_is_never_fed_past_its_context() {
     // A context longer than the draft's is not drafted at all (and is no error).
     let ctx = prompt(4, 11, VOCAB, false);
     assert!(greedy(&mut d, &ctx, 6).is_empty());
-    d.prepare(&ctx).unwrap();
+    d.prepare(&ctx, &AtomicBool::new(false)).unwrap();
     assert!(d.model().cached_len() <= 10);
 }
 

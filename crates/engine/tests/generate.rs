@@ -165,6 +165,28 @@ fn stop_while_a_long_prompt_is_read_stops_at_the_next_piece_and_keeps_what_was_r
 }
 
 #[test]
+fn stop_while_the_draft_model_reads_the_prompt_stops_it_at_the_next_piece() {
+    let target = ToyModel::new(16, VOCAB);
+    let p = prompt(16, 1000, VOCAB, false);
+    let cancel = AtomicBool::new(false);
+    let draft = Scripted { cancel_after: Some((1, &cancel)), ..Scripted::new(&FakeDraft::new(&target, 0.7, 0)) };
+    let mut d = ModelDrafter::new(draft, VOCAB);
+    let mut t = target.clone();
+    let mut gen = Generator::new(DraftLength::Fixed(3));
+    let out = gen.generate(&mut t, Some(&mut d), &p, &mut cfg(20, 3), &cancel, &mut |_| {}).unwrap();
+    assert_eq!((out.tokens.len(), out.reason), (0, StopReason::Cancelled));
+    // The target had read the whole prompt; the draft model read one piece of it.
+    assert_eq!(t.cached_len(), 999);
+    assert_eq!(d.model().calls, 1);
+    let read = d.model().inner.inner.fed_total;
+    assert!(read > 0 && read < 500, "{read} of 1000 prompt tokens read by the draft");
+    // Asked again, the answer is the fresh one.
+    cancel.store(false, Ordering::Relaxed);
+    let out = gen.generate(&mut t, Some(&mut d), &p, &mut cfg(20, 3), &cancel, &mut |_| {}).unwrap();
+    assert_eq!(out.tokens, reference(&target, &p, 20));
+}
+
+#[test]
 fn a_full_context_stops_generation_and_a_too_long_prompt_is_an_error() {
     let mut target = ToyModel::new(15, VOCAB);
     target.max_context = 16;
@@ -196,22 +218,22 @@ fn bad_requests_are_errors_with_stable_codes() {
     assert_eq!(e.code(), "invalid_config");
 }
 
-/// A toy target that fails its `fail_at`-th forward call, or raises a cancel flag once its
+/// A toy model that fails its `fail_at`-th forward call, or raises a cancel flag once its
 /// `n`-th call is done (`cancel_after`).
-struct Scripted<'a> {
-    inner: ToyModel,
+struct Scripted<'a, M> {
+    inner: M,
     calls: usize,
     fail_at: Option<usize>,
     cancel_after: Option<(usize, &'a AtomicBool)>,
 }
 
-impl Scripted<'_> {
-    fn new(target: &ToyModel) -> Self {
-        Scripted { inner: target.clone(), calls: 0, fail_at: None, cancel_after: None }
+impl<M: Model + Clone> Scripted<'_, M> {
+    fn new(model: &M) -> Self {
+        Scripted { inner: model.clone(), calls: 0, fail_at: None, cancel_after: None }
     }
 }
 
-impl Model for Scripted<'_> {
+impl<M: Model> Model for Scripted<'_, M> {
     fn vocab_size(&self) -> usize {
         self.inner.vocab_size()
     }
@@ -225,7 +247,7 @@ impl Model for Scripted<'_> {
         self.calls += 1;
         if self.fail_at == Some(self.calls) {
             // Half-write the cache, as a real failure might.
-            self.inner.cache.push(tokens[0]);
+            let _ = self.inner.forward(&tokens[..1], wanted);
             return Err(ModelError::Other("out of memory".into()));
         }
         let logits = self.inner.forward(tokens, wanted);

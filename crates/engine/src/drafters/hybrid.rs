@@ -1,5 +1,7 @@
 //! Prompt lookup first, a draft model when the lookup has nothing.
 
+use std::sync::atomic::AtomicBool;
+
 use crate::drafter::{Drafter, DrafterKind, Proposal};
 use crate::drafters::ngram::NgramDrafter;
 use crate::error::EngineError;
@@ -59,8 +61,8 @@ impl<D: Drafter> Drafter for HybridDrafter<D> {
         self.fallback.propose(context, k, sampling, rng)
     }
 
-    fn prepare(&mut self, context: &[TokenId]) -> Result<(), EngineError> {
-        self.ngram.prepare(context)?;
-        self.fallback.prepare(context)
+    fn prepare(&mut self, context: &[TokenId], cancel: &AtomicBool) -> Result<(), EngineError> {
+        self.ngram.prepare(context, cancel)?;
+        self.fallback.prepare(context, cancel)
     }
 }

@@ -1,7 +1,10 @@
 //! Drafting with a small language model that keeps its own KV cache.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::drafter::{Drafter, DrafterKind, Proposal};
 use crate::error::EngineError;
+use crate::generate::PREFILL_PIECE;
 use crate::model::{LogitsWanted, Model, TokenId};
 use crate::prefix::common_prefix;
 use crate::rng::Rng;
@@ -172,11 +175,23 @@ impl<M: Model> Drafter for ModelDrafter<M> {
         Ok(Proposal { tokens, dists })
     }
 
-    fn prepare(&mut self, context: &[TokenId]) -> Result<(), EngineError> {
+    /// Reads what the cache lacks [`PREFILL_PIECE`] tokens at a time, checking `cancel`
+    /// before each piece.
+    fn prepare(&mut self, context: &[TokenId], cancel: &AtomicBool) -> Result<(), EngineError> {
         if context.is_empty() || context.len() > self.model.max_context() {
             return Ok(());
         }
-        self.sync(context)
+        let mut end = context.len() - self.missing(context);
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            end = (end + PREFILL_PIECE).min(context.len());
+            self.sync(&context[..end])?;
+            if end == context.len() {
+                return Ok(());
+            }
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! context's longest matching suffix.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 
 use crate::drafter::{Drafter, DrafterKind, Proposal};
 use crate::error::EngineError;
@@ -163,7 +164,8 @@ impl Drafter for NgramDrafter {
         Ok(Proposal { tokens, dists: None })
     }
 
-    fn prepare(&mut self, context: &[TokenId]) -> Result<(), EngineError> {
+    /// Indexing is cheap next to any model's reading, so it is never cut short.
+    fn prepare(&mut self, context: &[TokenId], _cancel: &AtomicBool) -> Result<(), EngineError> {
         self.sync(context);
         Ok(())
     }
