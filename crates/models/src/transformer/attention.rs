@@ -11,6 +11,8 @@
 //! quarter of a 2,500-token prefill). A task now walks the cache in blocks of [`BLOCK`]
 //! positions and serves each block, while it sits in L2, to all of its rows.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 use tandem_kernels::{axpy_f32_grouped, dot_f32_grouped, softmax_scaled_f32};
 
@@ -48,10 +50,13 @@ pub fn attend(shape: &AttentionShape, cache: &LayerCache, q: &[f32], first_pos: 
     }
     tasks.into_par_iter().enumerate().for_each(|(task, mut outs)| {
         let (first_row, kv_head) = (task / n_kv * per_task, task % n_kv);
-        let qs: Vec<f32> = (first_row..first_row + outs.len())
-            .flat_map(|row| &q[(row * n_kv + kv_head) * width..][..width])
-            .copied()
-            .collect();
+        let group_of = |row: usize| &q[(row * n_kv + kv_head) * width..][..width];
+        // One row's query heads are already contiguous (every one-token call); several
+        // rows' are gathered.
+        let qs: Cow<[f32]> = match outs.len() {
+            1 => Cow::Borrowed(group_of(first_row)),
+            n => Cow::Owned((first_row..first_row + n).flat_map(group_of).copied().collect()),
+        };
         attend_rows(shape, cache, kv_head, &qs, first_pos + first_row, &mut outs);
     });
 }
