@@ -64,7 +64,7 @@ fn speculative_sampling_matches_the_target_distribution_on_real_logits() {
         let n = 20_000u64;
         let mut rng = Rng::new(12345);
         let (mut counts, mut draft_counts) = (vec![0u64; vocab], vec![0u64; vocab]);
-        let mut proposal = Proposal { tokens: vec![0], dists: Some(vec![q.clone()]) };
+        let mut proposal = Proposal { tokens: vec![0], dists: Some(vec![q.clone()]), forwards: 0 };
         for _ in 0..n {
             let x = sample(&q, &mut rng).unwrap();
             draft_counts[x as usize] += 1;

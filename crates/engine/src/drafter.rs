@@ -51,6 +51,11 @@ impl DrafterKind {
 pub struct Proposal {
     pub tokens: Vec<TokenId>,
     pub dists: Option<Vec<Vec<f32>>>,
+    /// Forward calls of a draft model that proposing took (0 for prompt lookup). It is not
+    /// always `tokens.len()`: a draft that stops because the model doubts its next token has
+    /// run one forward more than it proposes, and the draft-length policy learns the cost
+    /// of drafting per forward.
+    pub forwards: usize,
 }
 
 impl Proposal {
@@ -127,14 +132,14 @@ mod tests {
 
     #[test]
     fn proposal_validation_catches_broken_invariants() {
-        let p = Proposal { tokens: vec![1, 2], dists: None };
+        let p = Proposal { tokens: vec![1, 2], dists: None, forwards: 0 };
         assert!(p.validate(2).is_ok());
         assert_eq!(p.validate(1).unwrap_err().code(), "invalid_proposal");
-        let p = Proposal { tokens: vec![1], dists: Some(vec![]) };
+        let p = Proposal { tokens: vec![1], dists: Some(vec![]), forwards: 0 };
         assert!(p.validate(4).is_err());
-        let p = Proposal { tokens: vec![1], dists: Some(vec![vec![1.0, 0.0]]) };
+        let p = Proposal { tokens: vec![1], dists: Some(vec![vec![1.0, 0.0]]), forwards: 0 };
         assert!(p.validate(4).is_err());
-        let p = Proposal { tokens: vec![1], dists: Some(vec![vec![0.5, 0.5]]) };
+        let p = Proposal { tokens: vec![1], dists: Some(vec![vec![0.5, 0.5]]), forwards: 0 };
         assert!(p.validate(4).is_ok());
     }
 

@@ -253,6 +253,7 @@ impl Generator {
                 requested: k,
                 drafted: n,
                 accepted: verdict.accepted,
+                forwards: proposal.forwards,
                 backlog,
                 draft_ms,
                 verify_ms,

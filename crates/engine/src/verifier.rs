@@ -97,7 +97,7 @@ mod tests {
     }
 
     fn greedy(logits: &Logits, drafted: &[TokenId]) -> Verdict {
-        let p = Proposal { tokens: drafted.to_vec(), dists: None };
+        let p = Proposal { tokens: drafted.to_vec(), dists: None, forwards: 0 };
         verify(logits, &p, &SamplingParams::greedy(), None, &mut Rng::new(0)).unwrap()
     }
 
@@ -131,7 +131,7 @@ mod tests {
     fn vocab_limit_hides_padding_ids() {
         let l = peaked(&[7, 7], 8);
         // Without the limit id 7 wins; with a limit of 7 the tie among 0..7 goes to id 0.
-        let p = Proposal { tokens: vec![0], dists: None };
+        let p = Proposal { tokens: vec![0], dists: None, forwards: 0 };
         let v = verify(&l, &p, &SamplingParams::greedy(), Some(7), &mut Rng::new(0)).unwrap();
         assert_eq!(v, Verdict { accepted: 1, next: 0 });
         assert_eq!(greedy(&l, &[0]), Verdict { accepted: 0, next: 7 });
@@ -140,7 +140,7 @@ mod tests {
     #[test]
     fn wrong_row_count_is_an_error() {
         let l = peaked(&[1, 2], 8);
-        let p = Proposal { tokens: vec![1, 2], dists: None };
+        let p = Proposal { tokens: vec![1, 2], dists: None, forwards: 0 };
         let e = verify(&l, &p, &SamplingParams::greedy(), None, &mut Rng::new(0)).unwrap_err();
         assert_eq!(e.code(), "invalid_logits");
     }
@@ -153,9 +153,9 @@ mod tests {
         let l = Logits { rows: 2, vocab: 4, data: vec![0.0, 0.0, 9.0, 0.0, 0.0, 9.0, 0.0, 0.0] };
         let mut rng = Rng::new(5);
         for _ in 0..100 {
-            let ok = Proposal { tokens: vec![2], dists: None };
+            let ok = Proposal { tokens: vec![2], dists: None, forwards: 0 };
             assert_eq!(verify(&l, &ok, &sampling, None, &mut rng).unwrap(), Verdict { accepted: 1, next: 1 });
-            let bad = Proposal { tokens: vec![3], dists: Some(vec![vec![0.1, 0.1, 0.1, 0.7]]) };
+            let bad = Proposal { tokens: vec![3], dists: Some(vec![vec![0.1, 0.1, 0.1, 0.7]]), forwards: 0 };
             assert_eq!(verify(&l, &bad, &sampling, None, &mut rng).unwrap(), Verdict { accepted: 0, next: 2 });
         }
     }

@@ -128,7 +128,7 @@ fn hybrid_uses_the_lookup_when_it_matches_and_the_model_otherwise() {
     let mut repeated = fresh.clone();
     repeated.extend([2, 3, 4]);
     let got = hybrid.propose(&repeated, 3, &sampling, &mut Rng::new(1)).unwrap();
-    assert_eq!(got, Proposal { tokens: vec![5, 6, 7], dists: None });
+    assert_eq!(got, Proposal { tokens: vec![5, 6, 7], dists: None, forwards: 0 });
     assert_eq!(hybrid.source(&repeated), DrafterKind::Ngram, "the policy is told the lookup will answer");
     // Only "3 4" occurred before: too short a match beside a model, which drafts instead.
     let mut short = fresh.clone();
@@ -177,4 +177,40 @@ fn a_first_guess_already_in_doubt_is_not_fed_to_the_draft() {
     let reference = greedy(&mut ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB), &next, 1);
     assert_eq!(greedy(&mut doubtful, &next, 8), reference);
     assert_eq!(fed(&doubtful), next.len());
+}
+
+#[test]
+fn a_proposal_counts_the_draft_forwards_it_took() {
+    let target = ToyModel::new(5, VOCAB);
+    let ctx = prompt(5, 9, VOCAB, false);
+    let sampling = SamplingParams::greedy();
+    let calls = |d: &ModelDrafter<FakeDraft>| d.model().inner.forward_calls;
+    let mut propose = |d: &mut ModelDrafter<FakeDraft>, ctx: &[TokenId], k: usize| {
+        let before = calls(d);
+        let p = d.propose(ctx, k, &sampling, &mut Rng::new(0)).unwrap();
+        assert_eq!(p.forwards, calls(d) - before, "the count is the calls made");
+        p
+    };
+    // A full draft of k: one forward over the context, then one per drafted token but the last.
+    let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB);
+    assert_eq!(propose(&mut d, &ctx, 4).forwards, 4);
+    // Prepared, the context's logits are at hand.
+    let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB);
+    d.prepare(&ctx, &AtomicBool::new(false)).unwrap();
+    assert_eq!(propose(&mut d, &ctx, 4).forwards, 3);
+    // Stopped by doubt after its first guess: the guess was fed to learn that the next one
+    // is in doubt, so the draft cost one forward more than it proposes.
+    let mut lenient = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB).stopping_below(1e-3);
+    let p = propose(&mut lenient, &ctx, 8);
+    assert!(p.tokens.len() < 8);
+    assert_eq!(p.forwards, p.tokens.len() + 1);
+    // A first guess already in doubt is proposed without feeding it.
+    let mut doubtful = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB).stopping_below(0.9);
+    let p = propose(&mut doubtful, &ctx, 8);
+    assert_eq!((p.tokens.len(), p.forwards), (1, 1));
+    // Prompt lookup runs no model.
+    let mut lookup = NgramDrafter::new(NgramConfig::default());
+    let repeated: Vec<TokenId> = [0, 1, 2, 3, 0, 1, 2].to_vec();
+    let p = lookup.propose(&repeated, 2, &sampling, &mut Rng::new(0)).unwrap();
+    assert_eq!((p.tokens.len(), p.forwards), (2, 0));
 }

@@ -54,10 +54,10 @@ fn speculative_counts(params: &SamplingParams, fixed: Option<TokenId>, seed: u64
     let mut counts = vec![0; 8];
     for _ in 0..TRIALS {
         let proposal = match fixed {
-            Some(t) => Proposal { tokens: vec![t], dists: None },
+            Some(t) => Proposal { tokens: vec![t], dists: None, forwards: 0 },
             None => {
                 let x = sample(&q, &mut rng).unwrap();
-                Proposal { tokens: vec![x], dists: Some(vec![q.clone()]) }
+                Proposal { tokens: vec![x], dists: Some(vec![q.clone()]), forwards: 0 }
             }
         };
         let v = verify(&logits, &proposal, params, None, &mut rng).unwrap();

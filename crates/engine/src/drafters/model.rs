@@ -52,15 +52,15 @@ impl<M: Model> ModelDrafter<M> {
     }
 
     /// Feeds whatever part of `context` the cache lacks (one batched forward) so that
-    /// `fed == context` and `last_row` holds the logits after it. `context` must be
-    /// non-empty and fit the model's context.
-    fn sync(&mut self, context: &[TokenId]) -> Result<(), EngineError> {
+    /// `fed == context` and `last_row` holds the logits after it, and returns how many
+    /// forwards that took (0 or 1). `context` must be non-empty and fit the model's context.
+    fn sync(&mut self, context: &[TokenId]) -> Result<usize, EngineError> {
         if self.model.cached_len() != self.fed.len() {
             self.reset();
         }
         let mut common = common_prefix(&self.fed, context);
         if common == context.len() && common == self.fed.len() && self.last_row.is_some() {
-            return Ok(());
+            return Ok(0);
         }
         // A forward needs at least one token; re-feed the last one to get its logits.
         if common == context.len() {
@@ -69,7 +69,8 @@ impl<M: Model> ModelDrafter<M> {
         self.model.truncate(common);
         self.fed.truncate(common);
         self.last_row = None;
-        self.feed(&context[common..])
+        self.feed(&context[common..])?;
+        Ok(1)
     }
 
     /// Appends `tokens` to the cache and keeps the logits after the last of them.
@@ -130,7 +131,7 @@ impl<M: Model> Drafter for ModelDrafter<M> {
         if k == 0 {
             return Ok(Proposal::empty());
         }
-        self.sync(context)?;
+        let mut forwards = self.sync(context)?;
         let mut tokens = Vec::with_capacity(k);
         let mut dists = Vec::new();
         // The draft's estimate that every token proposed so far is accepted.
@@ -169,10 +170,11 @@ impl<M: Model> Drafter for ModelDrafter<M> {
             }
             if j + 1 < k {
                 self.feed(&[token])?;
+                forwards += 1;
             }
         }
         let dists = (!sampling.is_greedy()).then_some(dists);
-        Ok(Proposal { tokens, dists })
+        Ok(Proposal { tokens, dists, forwards })
     }
 
     /// Reads what the cache lacks [`PREFILL_PIECE`] tokens at a time, checking `cancel`

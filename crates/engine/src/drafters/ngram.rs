@@ -161,7 +161,7 @@ impl Drafter for NgramDrafter {
             let t = if i < len { self.tokens[i] } else { tokens[i - len] };
             tokens.push(t);
         }
-        Ok(Proposal { tokens, dists: None })
+        Ok(Proposal { tokens, dists: None, forwards: 0 })
     }
 
     /// Indexing is cheap next to any model's reading, so it is never cut short.
