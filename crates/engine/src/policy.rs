@@ -741,19 +741,26 @@ mod tests {
         }
     }
 
+    /// Takes the draft steps the policy asks for, step i's k drafts with `accepted(i, k)` of
+    /// them accepted, until it decodes plainly or `limit` steps ran; returns how many ran.
+    fn speculate_until_plain(p: &mut Policy, limit: usize, accepted: impl Fn(usize, usize) -> usize) -> usize {
+        let mut steps = 0;
+        while steps < limit {
+            match p.next_k(Some(DrafterKind::Model), 1) {
+                0 => break,
+                k => p.observe(&low_acceptance_step(k, accepted(steps, k), 1)),
+            }
+            steps += 1;
+        }
+        steps
+    }
+
     #[test]
     fn one_lucky_probe_does_not_outweigh_the_misses_after_it() {
         let (mut p, k, every) = at_a_probe_after_low_acceptance();
         // The probe's drafts are all accepted; every later one is not.
         p.observe(&low_acceptance_step(k, k, every + 1));
-        let mut losing = 0;
-        while losing < 10 {
-            match p.next_k(Some(DrafterKind::Model), 1) {
-                0 => break,
-                k => p.observe(&low_acceptance_step(k, 0, 1)),
-            }
-            losing += 1;
-        }
+        let losing = speculate_until_plain(&mut p, 10, |_, _| 0);
         assert_eq!(losing, 1, "speculative steps after the probe, all rejected");
         // The probe and the step after it cost more than plain decoding, catching up
         // included: the next probe waits twice as long.
@@ -766,14 +773,7 @@ mod tests {
         let (mut p, k, every) = at_a_probe_after_low_acceptance();
         // The text changed: drafts are accepted for a while, then no more.
         p.observe(&low_acceptance_step(k, k, every + 1));
-        let mut steps = 0;
-        while steps < 100 {
-            match p.next_k(Some(DrafterKind::Model), 1) {
-                0 => break,
-                k => p.observe(&low_acceptance_step(k, if steps < 10 { k } else { 0 }, 1)),
-            }
-            steps += 1;
-        }
+        let steps = speculate_until_plain(&mut p, 100, |i, k| if i < 10 { k } else { 0 });
         assert!((10..100).contains(&steps), "{steps} speculative steps");
         assert_eq!(p.drafters[DrafterKind::Model.index()].probes.every, PROBE_BASE);
     }
