@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tandem_engine::SimulatedCosts;
 use tandem_session::{DrafterChoice as SessionDrafter, PairConfig, Sampling};
 
 #[derive(Parser)]
@@ -165,6 +166,12 @@ pub struct BenchArgs {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Time the steps from these costs instead of the clock, to compare draft-length
+    /// policies without the machine's noise: `draft=MS,catch-up=MS,verify=MS:MS:…` (one
+    /// draft forward, each token a draft model catches up on, a target call over 1, 2, …
+    /// tokens). Drafts and verdicts stay real, so each speedup is the policy's alone.
+    #[arg(long)]
+    pub simulate: Option<SimulatedCosts>,
 }
 
 #[derive(Args)]

@@ -52,6 +52,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if rt.drafter_name() == "none" {
         bail!("bench compares plain with speculative decoding: choose a drafter other than none");
     }
+    rt.simulate_costs(args.simulate.clone());
     let sampling = Sampling { max_tokens: args.max_tokens, ..Sampling::default() };
     let go = AtomicBool::new(false);
     // Page the weights in, settle the thread pool, and let the draft-length policy see a
@@ -71,6 +72,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
     );
     if let Some(note) = &rt.placement().note {
         eprintln!("{note}");
+    }
+    if let Some(costs) = &args.simulate {
+        eprintln!("step times simulated, not measured: {costs:?}");
     }
     println!(
         "{:<16} {:>7} {:>9} {:>7} {:>9} {:>7} {:>8} {:>8} {:>9}",
@@ -143,6 +147,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "worst_speedup": worst,
             "aggregate_speedup": aggregate,
             "all_identical": all_identical,
+            "simulated_costs": args.simulate,
         });
         std::fs::write(path, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("writing {}", path.display()))?;

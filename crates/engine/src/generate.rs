@@ -12,6 +12,7 @@ use crate::policy::{DraftLength, Policy, StepTiming};
 use crate::prefix::common_prefix;
 use crate::rng::Rng;
 use crate::sampler::SamplingParams;
+use crate::simulated::SimulatedCosts;
 use crate::verifier::verify;
 
 /// Prompt tokens a model reads per call before checking for a cancel: about two seconds
@@ -35,6 +36,9 @@ pub struct GenerateConfig {
     /// Only the first `vocab_limit` ids of the target's logits may be chosen (the target's
     /// rows may be padded beyond the tokenizer's vocabulary).
     pub vocab_limit: Option<usize>,
+    /// Step times computed from these costs instead of measured: the policy learns from
+    /// them, and the decode time is their sum. For comparing policies, never for the app.
+    pub simulated_costs: Option<SimulatedCosts>,
 }
 
 impl Default for GenerateConfig {
@@ -46,6 +50,7 @@ impl Default for GenerateConfig {
             eos: Vec::new(),
             stop: None,
             vocab_limit: None,
+            simulated_costs: None,
         }
     }
 }
@@ -192,6 +197,7 @@ impl Generator {
         let mut out: Vec<TokenId> = Vec::new();
         let mut totals = Totals::default();
         let decode_started = Instant::now();
+        let mut simulated_ms = 0.0;
         let reason = loop {
             if out.len() >= cfg.max_tokens {
                 break StopReason::MaxTokens;
@@ -225,7 +231,7 @@ impl Generator {
             if let Some(&bad) = proposal.tokens.iter().find(|&&t| t as usize >= target_vocab) {
                 return Err(EngineError::InvalidProposal(format!("token {bad} is outside the target's vocabulary")));
             }
-            let draft_ms = ms_since(draft_started);
+            let mut draft_ms = ms_since(draft_started);
 
             let last = *seq.last().expect("the prompt is not empty");
             let mut input = Vec::with_capacity(1 + proposal.tokens.len());
@@ -238,9 +244,14 @@ impl Generator {
             target.truncate(pos + 1 + verdict.accepted);
             self.fed.truncate(pos);
             self.fed.extend_from_slice(&input[..1 + verdict.accepted]);
-            let verify_ms = ms_since(verify_started);
+            let mut verify_ms = ms_since(verify_started);
 
             let n = proposal.tokens.len();
+            if let Some(costs) = &cfg.simulated_costs {
+                draft_ms = costs.draft(proposal.forwards, backlog);
+                verify_ms = costs.verify(1 + n);
+                simulated_ms += draft_ms + verify_ms;
+            }
             let step = proposal.tokens[..verdict.accepted].iter().copied().chain([verdict.next]);
             let committed = commit(&mut out, step, &cfg.eos, cfg.max_tokens);
             seq.extend_from_slice(&committed.tokens);
@@ -279,7 +290,7 @@ impl Generator {
                 break reason;
             }
         };
-        let decode_ms = ms_since(decode_started);
+        let decode_ms = if cfg.simulated_costs.is_some() { simulated_ms } else { ms_since(decode_started) };
         let stats = Stats {
             generated: out.len(),
             drafted: totals.drafted,

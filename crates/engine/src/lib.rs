@@ -13,6 +13,7 @@ pub mod policy;
 mod prefix;
 pub mod rng;
 pub mod sampler;
+pub mod simulated;
 pub mod verifier;
 
 pub use drafter::{Drafter, DrafterKind, Proposal};
@@ -24,4 +25,5 @@ pub use model::{Logits, LogitsWanted, Model, ModelError, TokenId};
 pub use policy::{DraftLength, Policy, StepTiming};
 pub use rng::Rng;
 pub use sampler::SamplingParams;
+pub use simulated::SimulatedCosts;
 pub use verifier::{verify, Verdict};

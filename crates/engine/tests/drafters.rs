@@ -185,7 +185,7 @@ fn a_proposal_counts_the_draft_forwards_it_took() {
     let ctx = prompt(5, 9, VOCAB, false);
     let sampling = SamplingParams::greedy();
     let calls = |d: &ModelDrafter<FakeDraft>| d.model().inner.forward_calls;
-    let mut propose = |d: &mut ModelDrafter<FakeDraft>, ctx: &[TokenId], k: usize| {
+    let propose = |d: &mut ModelDrafter<FakeDraft>, ctx: &[TokenId], k: usize| {
         let before = calls(d);
         let p = d.propose(ctx, k, &sampling, &mut Rng::new(0)).unwrap();
         assert_eq!(p.forwards, calls(d) - before, "the count is the calls made");

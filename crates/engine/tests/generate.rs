@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use common::{prompt, FakeDraft, ToyModel};
 use tandem_engine::{
     generate, DraftLength, Drafter, Event, GenerateConfig, Generator, Logits, LogitsWanted, Model, ModelDrafter,
-    ModelError, NgramConfig, NgramDrafter, Output, SamplingParams, StopReason, TokenId,
+    ModelError, NgramConfig, NgramDrafter, Output, SamplingParams, SimulatedCosts, StopReason, TokenId,
 };
 
 const VOCAB: usize = 20;
@@ -375,4 +375,39 @@ fn events_serialise_with_their_contract_names() {
     assert_eq!(keys, expect);
     assert_eq!(done["stats"]["drafter"], "ngram");
     assert_eq!(done["stats"]["generated"], 5);
+}
+
+#[test]
+fn simulated_costs_time_every_step_and_the_answer() {
+    let target = ToyModel::new(31, VOCAB);
+    let p = prompt(31, 8, VOCAB, false);
+    let costs: SimulatedCosts = "draft=9,catch-up=2,verify=30:33:35:37".parse().unwrap();
+    let run = || {
+        let mut steps = Vec::new();
+        let mut c = GenerateConfig {
+            max_tokens: 80,
+            draft_length: DraftLength::Auto { max: 6 },
+            simulated_costs: Some(costs.clone()),
+            ..GenerateConfig::default()
+        };
+        let mut d = ModelDrafter::new(FakeDraft::new(&target, 0.8, 0), VOCAB);
+        let out = generate(&mut target.clone(), Some(&mut d), &p, &mut c, &AtomicBool::new(false), &mut |e| {
+            if let Event::Step(s) = e {
+                steps.push(s.clone());
+            }
+        })
+        .unwrap();
+        (out, steps)
+    };
+    let (out, steps) = run();
+    assert!(steps.iter().any(|s| !s.drafted.is_empty()), "it speculated");
+    for s in &steps {
+        assert_eq!(s.verify_ms, costs.verify(1 + s.drafted.len()));
+    }
+    let total: f64 = steps.iter().map(|s| s.draft_ms + s.verify_ms).sum();
+    assert!((out.stats.decode_ms - total).abs() < 1e-9, "{} against {total}", out.stats.decode_ms);
+    // Nothing measured decides anything: a second run takes the same steps and time.
+    let (again, again_steps) = run();
+    assert_eq!((again.tokens, again.stats.decode_ms), (out.tokens, out.stats.decode_ms));
+    assert_eq!(again_steps, steps);
 }

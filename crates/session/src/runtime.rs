@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tandem_engine::{
     DraftLength, Drafter, Event, GenerateConfig, Generator, HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter,
-    Output, SamplingParams, TokenId,
+    Output, SamplingParams, SimulatedCosts, TokenId,
 };
 use tandem_models::device::Placement;
 use tandem_models::{ChatMessage, ChatTemplate, DeviceChoice, LoadedPair, PairDevices, Runner, StopStrings, Tokenizer};
@@ -87,6 +87,7 @@ pub struct Runtime {
     draft_length: DraftLength,
     generator: Generator,
     placement: Placement,
+    simulated_costs: Option<SimulatedCosts>,
 }
 
 impl Runtime {
@@ -122,7 +123,14 @@ impl Runtime {
             draft_length,
             generator: Generator::new(draft_length),
             placement,
+            simulated_costs: None,
         })
+    }
+
+    /// Times every later generation's steps from `costs` instead of the clock (see
+    /// [`SimulatedCosts`]); `None` goes back to the clock.
+    pub fn simulate_costs(&mut self, costs: Option<SimulatedCosts>) {
+        self.simulated_costs = costs;
     }
 
     /// Where each model runs, and why when that was chosen automatically.
@@ -177,6 +185,7 @@ impl Runtime {
                 Box::new(move |ids: &[TokenId]| stops.check(ids)) as tandem_engine::StopCheck
             }),
             vocab_limit: Some(tokenizer.vocab_size()),
+            simulated_costs: self.simulated_costs.clone(),
         };
         let drafter = match &mut self.drafter {
             Some(d) if speculate => Some(d.as_mut() as &mut dyn Drafter),
