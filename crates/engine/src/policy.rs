@@ -95,7 +95,7 @@ const MAX_TRIAL_BACKLOG: usize = 64;
 /// comes after a plain stretch, and its draft time is mostly catching up: learning the cost
 /// per drafted token from it made one 17-token catch-up read as 3.5 times the cost of a
 /// draft, which kept the draft model out of answers where it was right 80% of the time.
-const STEADY_BACKLOG: usize = 2;
+pub(crate) const STEADY_BACKLOG: usize = 2;
 /// Smallest EMA weight in steady state (a horizon of about ten steps).
 const EMA_WEIGHT: f64 = 0.1;
 /// Per-position estimates are trusted once they have this many observations.
@@ -318,27 +318,34 @@ impl Policy {
         self.length
     }
 
-    /// Expected tokens per millisecond of asking `stats`' drafter for k tokens (k = 0:
-    /// plain), with the expectations in the module's formula.
-    fn rate(&self, stats: &DrafterStats, k: usize) -> Option<f64> {
+    /// Expected tokens per millisecond of asking `stats`' drafter for k tokens, for every k
+    /// from 0 (plain) to `max`, with the expectations in the module's formula. One pass: the
+    /// sums for k are those for k - 1 plus position k - 1, and each verify cost is estimated
+    /// once. `None` before any verification was timed.
+    fn rates(&self, stats: &DrafterStats, max: usize) -> Option<Vec<f64>> {
+        let verify_ms: Vec<f64> = (1..=max + 1).map(|n| self.verify.estimate(n)).collect::<Option<_>>()?;
+        let mut rates = Vec::with_capacity(max + 1);
+        rates.push(1.0 / verify_ms[0]);
         let mut expected = 1.0;
         let mut all_accepted = 1.0;
         let mut forwards = 0.0;
-        let mut verify = 0.0;
+        // Verification of the drafts that stopped short of k.
+        let mut stopped_verify = 0.0;
         // The chance the drafter proposed every position before j.
         let mut reach = 1.0;
-        for j in 0..k {
+        for j in 0..max {
             // Position j is weighed (one forward) once the one before it was proposed.
             forwards += reach;
             let go_on = stats.proposes_at(j);
             // It stops here, with j tokens drafted.
-            verify += reach * (1.0 - go_on) * self.verify.estimate(1 + j)?;
+            stopped_verify += reach * (1.0 - go_on) * verify_ms[j];
             reach *= go_on;
             all_accepted *= go_on * stats.alpha_at(j);
             expected += all_accepted;
+            let verify = stopped_verify + reach * verify_ms[j + 1];
+            rates.push(expected / (forwards * stats.cost_per_forward.value + verify));
         }
-        verify += reach * self.verify.estimate(1 + k)?;
-        Some(expected / (forwards * stats.cost_per_forward.value + verify))
+        Some(rates)
     }
 
     /// The number of tokens to draft for the next step with `drafter` (`None`: no drafter),
@@ -381,11 +388,10 @@ impl Policy {
     /// The best draft length for `kind` up to `max` (0 = plain), and whether it beats
     /// plain decoding by the margin; `None` before any verification was timed.
     fn best(&self, kind: DrafterKind, max: usize) -> Option<(usize, bool)> {
-        let stats = &self.drafters[kind.index()];
-        let plain = self.rate(stats, 0)?;
+        let rates = self.rates(&self.drafters[kind.index()], max)?;
+        let plain = rates[0];
         let mut best = (0, plain);
-        for k in 1..=max {
-            let r = self.rate(stats, k).unwrap_or(0.0);
+        for (k, &r) in rates.iter().enumerate().skip(1) {
             if r > best.1 {
                 best = (k, r);
             }

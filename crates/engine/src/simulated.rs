@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::policy::STEADY_BACKLOG;
+
 /// Costs of the two models' calls in milliseconds.
 ///
 /// Invariant: `verify_ms` is non-empty, and every value is finite and not negative.
@@ -13,8 +15,8 @@ use serde::Serialize;
 pub struct SimulatedCosts {
     /// One forward of the draft model.
     pub draft_forward_ms: f64,
-    /// Each token a draft model catches up on beyond two (the target's own token and the
-    /// last draft, which every speculative step brings).
+    /// Each token a draft model catches up on beyond the two every speculative step brings
+    /// (the target's own token and the last draft; see the policy's `STEADY_BACKLOG`).
     pub catch_up_ms: f64,
     /// A target call over 1, 2, … tokens; longer calls add the last difference per token.
     pub verify_ms: Vec<f64>,
@@ -26,7 +28,7 @@ impl SimulatedCosts {
         if forwards == 0 {
             return 0.0;
         }
-        forwards as f64 * self.draft_forward_ms + backlog.saturating_sub(2) as f64 * self.catch_up_ms
+        forwards as f64 * self.draft_forward_ms + backlog.saturating_sub(STEADY_BACKLOG) as f64 * self.catch_up_ms
     }
 
     /// A target call over `n >= 1` tokens.
