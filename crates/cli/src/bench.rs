@@ -57,10 +57,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let go = AtomicBool::new(false);
     // Page the weights in, settle the thread pool, and let the draft-length policy see a
     // first short answer, as it has in the app after the first message, before anything
-    // is timed. The warm-up prompt is not in the set.
+    // is timed. The warm-up prompt is not in the set. Plain runs never teach the policy
+    // (see below).
     let warm = rt.chat_prompt(&[ChatMessage::user("Say hello and introduce yourself in two sentences.")])?;
     let short = Sampling { max_tokens: 32, ..sampling.clone() };
+    let fresh = rt.policy().clone();
     rt.generate(&warm, &short, false, &go, &mut |_| {})?;
+    rt.set_policy(fresh);
     rt.generate(&warm, &short, true, &go, &mut |_| {})?;
 
     eprintln!(
@@ -85,7 +88,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let ids = rt.chat_prompt(&[ChatMessage::user(p.prompt.clone())])?;
         let (mut plain, mut spec) = (Vec::new(), Vec::new());
         for _ in 0..args.runs {
+            // A plain run must not teach the policy: its one-token calls would tell the
+            // speculative run that follows what plain decoding costs right now, which the
+            // app, never decoding plainly beside an answer, does not know.
+            let learned = rt.policy().clone();
             plain.push(rt.generate(&ids, &sampling, false, &go, &mut |_| {})?);
+            rt.set_policy(learned);
             spec.push(rt.generate(&ids, &sampling, true, &go, &mut |_| {})?);
         }
         let speedups: Vec<f64> =

@@ -105,6 +105,11 @@ impl Generator {
         &self.policy
     }
 
+    /// Replaces what the policy has learned, for example with a copy taken earlier.
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+    }
+
     /// Generates a continuation of `prompt` with `target`, speculating with `drafter` when
     /// the policy says it pays. Emits `Prefill`, one `Step` per target call, and `Done`.
     ///

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tandem_engine::{
     DraftLength, Drafter, Event, GenerateConfig, Generator, HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter,
-    Output, SamplingParams, SimulatedCosts, TokenId,
+    Output, Policy, SamplingParams, SimulatedCosts, TokenId,
 };
 use tandem_models::device::Placement;
 use tandem_models::{ChatMessage, ChatTemplate, DeviceChoice, LoadedPair, PairDevices, Runner, StopStrings, Tokenizer};
@@ -131,6 +131,16 @@ impl Runtime {
     /// [`SimulatedCosts`]); `None` goes back to the clock.
     pub fn simulate_costs(&mut self, costs: Option<SimulatedCosts>) {
         self.simulated_costs = costs;
+    }
+
+    /// What the draft-length policy has learned from this runtime's answers.
+    pub fn policy(&self) -> &Policy {
+        self.generator.policy()
+    }
+
+    /// Puts back what the policy knew, taken with [`Runtime::policy`].
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.generator.set_policy(policy);
     }
 
     /// Where each model runs, and why when that was chosen automatically.
