@@ -574,6 +574,21 @@ mod tests {
         ks.iter().filter(|&&k| k == 0).count() as f64 / ks.len() as f64
     }
 
+    /// A step that drafted all `k` tokens asked of the draft model (a plain one for 0),
+    /// `accepted` of them right, one token behind.
+    fn full_draft_step(k: usize, accepted: usize, draft_ms: f64, verify_ms: f64) -> StepTiming {
+        StepTiming {
+            drafter: Some(DrafterKind::Model).filter(|_| k > 0),
+            requested: k,
+            drafted: k,
+            accepted,
+            forwards: k,
+            backlog: 1,
+            draft_ms,
+            verify_ms,
+        }
+    }
+
     /// A plain step whose target call took `verify_ms`.
     fn plain_step(verify_ms: f64) -> StepTiming {
         StepTiming {
@@ -768,16 +783,7 @@ mod tests {
             } else {
                 k
             };
-            p.observe(&StepTiming {
-                drafter: Some(DrafterKind::Model).filter(|_| k > 0),
-                requested: k,
-                drafted: k,
-                accepted,
-                forwards: k,
-                backlog: 1,
-                draft_ms: 5.0 * k as f64,
-                verify_ms: 30.0 + 3.0 * (k + 1) as f64,
-            });
+            p.observe(&full_draft_step(k, accepted, 5.0 * k as f64, 30.0 + 3.0 * (k + 1) as f64));
             ks.push(k);
         }
         assert_eq!(third_tests, 5, "{ks:?}");
@@ -801,16 +807,7 @@ mod tests {
                 accepted += 1;
             }
             let verify_ms = if k == 0 { base(step) } else { base(step) + 6.0 + 2.0 * (k - 1) as f64 };
-            p.observe(&StepTiming {
-                drafter: Some(DrafterKind::Model).filter(|_| k > 0),
-                requested: k,
-                drafted: k,
-                accepted,
-                forwards: k,
-                backlog: 1,
-                draft_ms: 10.0 * k as f64,
-                verify_ms,
-            });
+            p.observe(&full_draft_step(k, accepted, 10.0 * k as f64, verify_ms));
             ks.push(k);
         }
         assert!(plain_share(&ks[100..200]) < 0.05, "{:?}", &ks[100..200]);
@@ -868,14 +865,8 @@ mod tests {
     fn low_acceptance_step(k: usize, accepted: usize, behind: usize) -> StepTiming {
         let catch_up = if behind > STEADY_BACKLOG { 2.3 * behind as f64 } else { 0.0 };
         StepTiming {
-            drafter: Some(DrafterKind::Model).filter(|_| k > 0),
-            requested: k,
-            drafted: k,
-            accepted,
-            forwards: k,
             backlog: behind,
-            draft_ms: 11.0 * k as f64 + catch_up,
-            verify_ms: 30.0 + 3.0 * (k + 1) as f64,
+            ..full_draft_step(k, accepted, 11.0 * k as f64 + catch_up, 30.0 + 3.0 * (k + 1) as f64)
         }
     }
 
