@@ -269,7 +269,8 @@ impl VerifyCost {
         if self.by_n.len() < n {
             self.by_n.resize(n, Ema::default());
         }
-        if n == 1 && self.one_is_stale() && self.since_one.is_some() {
+        let stale = matches!(self.since_one, Some(c) if c >= PLAIN_RECHECK);
+        if n == 1 && stale {
             self.by_n[0].replace(ms);
         } else {
             self.by_n[n - 1].learn(ms, restart);
@@ -741,16 +742,8 @@ mod tests {
     #[test]
     fn a_new_answer_does_not_inherit_a_positions_low_acceptance() {
         let mut p = Policy::new(DraftLength::Auto { max: 6 });
-        let step = |k: usize, accepted: usize| StepTiming {
-            drafter: Some(DrafterKind::Model),
-            requested: k,
-            drafted: k,
-            accepted,
-            backlog: 1,
-            forwards: k,
-            draft_ms: 5.0 * k as f64,
-            verify_ms: 30.0 + 3.0 * (k + 1) as f64,
-        };
+        let step =
+            |k: usize, accepted: usize| full_draft_step(k, accepted, 5.0 * k as f64, 30.0 + 3.0 * (k + 1) as f64);
         p.observe(&plain_step(33.0));
         // An answer where the second draft was always wrong: drafts shrink to one token.
         for _ in 0..50 {
