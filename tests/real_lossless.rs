@@ -2,7 +2,9 @@
 //! plain target output, token for token, for every drafter, on the shipped prompt set.
 
 use tandem_engine::Model;
-use tandem_engine::{DraftLength, Drafter, HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter, SamplingParams};
+use tandem_engine::{
+    DraftLength, Drafter, HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter, Rng, SamplingParams,
+};
 use tandem_models::{GgufFile, LoadedModel, Runner};
 use tandem_tests::{bench_prompts, chat_prompt, model_path, run, test_device, DRAFT, TARGET};
 
@@ -56,4 +58,36 @@ fn greedy_speculative_equals_plain_for_every_drafter() {
     // The comparison is only meaningful if the target really had drafts to accept and reject.
     assert!(accepted[0] > 200 && accepted[0] < drafted[0], "model drafter: {}/{} accepted", accepted[0], drafted[0]);
     assert!(drafted[1] > 0, "the n-gram drafter never proposed anything");
+}
+
+/// `tandem bench --simulate`'s ceiling reads the draft model's guesses along a whole answer
+/// in a few wide calls. On the real draft model they must be the guesses it drafts one
+/// forward at a time, or the ceiling would plan with guesses the drafter never makes.
+#[test]
+fn the_draft_models_hindsight_is_what_it_drafts() {
+    let device = test_device();
+    let (mut target, _) = LoadedModel::load_on(&model_path(TARGET), device, None).unwrap();
+    if target.transformer.exact_rows() == 1 {
+        return; // Wide calls differ from narrow ones on this device: nothing to compare.
+    }
+    let vocab = target.transformer.vocab_size();
+    let draft = || Runner::load_draft(&GgufFile::open(&model_path(DRAFT)).unwrap(), device, None).unwrap();
+    let eos = target.tokenizer.stop_ids().to_vec();
+    let p = &bench_prompts()[0];
+    let ids = chat_prompt(&target, &p.prompt);
+    let answer =
+        run(&mut target.transformer, None, &ids, 48, DraftLength::Fixed(0), SamplingParams::greedy(), &eos).tokens;
+    let k = 4;
+    let seen = ModelDrafter::new(draft(), vocab).hindsight(&ids, &answer, k).unwrap();
+    let mut drafter = ModelDrafter::new(draft(), vocab);
+    let mut context = ids.clone();
+    let mut runs = Vec::new();
+    for (i, &t) in answer.iter().enumerate() {
+        let guess = drafter.propose(&context, k, &SamplingParams::greedy(), &mut Rng::new(0)).unwrap().tokens;
+        runs.push(guess.iter().zip(&answer[i..]).take_while(|(g, a)| g == a).count());
+        context.push(t);
+    }
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].runs, runs, "{}", p.id);
+    assert!(runs.contains(&k) && runs.iter().any(|&r| r < k), "{}: {runs:?}", p.id);
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tandem_engine::Event;
 use tandem_models::ChatMessage;
 use tandem_session::{Runtime, Sampling};
 
@@ -32,6 +33,10 @@ struct Row {
     speedup: f64,
     /// Speculative over plain speed, run by run.
     speedups: Vec<f64>,
+    /// With simulated costs: the speedup of the fastest plan any draft-length policy could
+    /// have followed, knowing which guesses the target accepts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ceiling: Option<f64>,
     identical: bool,
 }
 
@@ -79,23 +84,43 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if let Some(costs) = &args.simulate {
         eprintln!("step times simulated, not measured: {costs:?}");
     }
+    let simulated = args.simulate.is_some();
     println!(
-        "{:<16} {:>7} {:>9} {:>7} {:>9} {:>7} {:>8} {:>8} {:>9}",
-        "prompt", "plain", "plain/s", "spec", "spec/s", "accept", "mean acc", "speedup", "identical"
+        "{:<16} {:>7} {:>9} {:>7} {:>9} {:>7} {:>8} {:>8} {:>9}{}",
+        "prompt",
+        "plain",
+        "plain/s",
+        "spec",
+        "spec/s",
+        "accept",
+        "mean acc",
+        "speedup",
+        "identical",
+        if simulated { format!(" {:>8}", "ceiling") } else { String::new() }
     );
     let mut rows = Vec::new();
+    // Plain and fastest-plan milliseconds of each prompt, for the aggregate ceiling.
+    let mut ceiling_ms = Vec::new();
     for p in &prompts {
         let ids = rt.chat_prompt(&[ChatMessage::user(p.prompt.clone())])?;
         let (mut plain, mut spec) = (Vec::new(), Vec::new());
-        for _ in 0..args.runs {
+        // The target's token at every plain step: the answer the ceiling plans over.
+        let mut answer = Vec::new();
+        for run in 0..args.runs {
             // A plain run must not teach the policy: its one-token calls would tell the
             // speculative run that follows what plain decoding costs right now, which the
             // app, never decoding plainly beside an answer, does not know.
             let learned = rt.policy().clone();
-            plain.push(rt.generate(&ids, &sampling, false, &go, &mut |_| {})?);
+            plain.push(rt.generate(&ids, &sampling, false, &go, &mut |e| match e {
+                Event::Step(s) if run == 0 => answer.push(s.token),
+                _ => {}
+            })?);
             rt.set_policy(learned);
             spec.push(rt.generate(&ids, &sampling, true, &go, &mut |_| {})?);
         }
+        // After every timed run, so that reading the answer disturbs none of them.
+        let fastest = rt.fastest_decode_ms(&ids, &answer)?;
+        ceiling_ms.extend(fastest.map(|ms| (plain[0].stats.decode_ms, ms)));
         let speedups: Vec<f64> =
             plain.iter().zip(&spec).map(|(p, s)| s.stats.tokens_per_second / p.stats.tokens_per_second).collect();
         let drafted: usize = spec.iter().map(|s| s.stats.drafted).sum();
@@ -112,10 +137,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
             drafted: (drafted as f64 / runs).round() as usize,
             speedup: median(speedups.clone()),
             speedups,
+            ceiling: fastest.map(|ms| plain[0].stats.decode_ms / ms),
             identical: plain.iter().chain(&spec).all(|r| r.tokens == plain[0].tokens),
         };
         println!(
-            "{:<16} {:>7} {:>9.2} {:>7} {:>9.2} {:>6.0}% {:>8.2} {:>7.2}x {:>9}",
+            "{:<16} {:>7} {:>9.2} {:>7} {:>9.2} {:>6.0}% {:>8.2} {:>7.2}x {:>9}{}",
             row.id,
             row.plain_tokens,
             row.plain_tps,
@@ -124,10 +150,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
             row.acceptance * 100.0,
             row.mean_accepted,
             row.speedup,
-            row.identical
+            row.identical,
+            row.ceiling.map_or(String::new(), |c| format!(" {c:>7.2}x"))
         );
         rows.push(row);
     }
+    let ceiling = (!ceiling_ms.is_empty()).then(|| {
+        let (plain, fastest) = ceiling_ms.iter().fold((0.0, 0.0), |(p, f), (pm, fm)| (p + pm, f + fm));
+        (median(rows.iter().filter_map(|r| r.ceiling).collect()), plain / fastest)
+    });
     let speedups: Vec<f64> = rows.iter().map(|r| r.speedup).collect();
     let worst = speedups.iter().copied().fold(f64::INFINITY, f64::min);
     let median = median(speedups);
@@ -142,6 +173,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         rows.iter().filter(|r| r.identical).count(),
         rows.len()
     );
+    if let Some((median, aggregate)) = ceiling {
+        println!(
+            "ceiling (the fastest plan knowing every guess's fate): median {median:.2}x · aggregate {aggregate:.2}x"
+        );
+    }
     if let Some(path) = &args.json {
         let report = json!({
             "drafter": rt.drafter_name(),
@@ -156,6 +192,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "aggregate_speedup": aggregate,
             "all_identical": all_identical,
             "simulated_costs": args.simulate,
+            "ceiling_median": ceiling.map(|c| c.0),
+            "ceiling_aggregate": ceiling.map(|c| c.1),
         });
         std::fs::write(path, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("writing {}", path.display()))?;

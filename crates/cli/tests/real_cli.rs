@@ -95,6 +95,30 @@ fn bench_reports_every_prompt_and_identical_output() {
 }
 
 #[test]
+fn simulated_bench_reports_a_ceiling_no_run_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompts = dir.path().join("p.jsonl");
+    std::fs::write(&prompts, "{\"id\":\"count\",\"prompt\":\"Count from one to twenty in words, twice.\"}\n").unwrap();
+    let report = dir.path().join("r.json");
+    let out = tandem()
+        .args(["bench", "--target", SMOL, "--drafter", "ngram", "--max-tokens", "48"])
+        .args(["--simulate", "draft=5,verify=20:22:23:24"])
+        .arg("--prompts")
+        .arg(&prompts)
+        .arg("--json")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let row = &v["prompts"][0];
+    let (speedup, ceiling) = (row["speedup"].as_f64().unwrap(), row["ceiling"].as_f64().unwrap());
+    assert!(ceiling >= speedup - 1e-9, "the fastest plan ({ceiling}) is never slower than a run ({speedup})");
+    assert!(ceiling > 1.0, "prompt lookup repeats the count for free: {ceiling}");
+    assert_eq!(v["ceiling_median"].as_f64(), Some(ceiling));
+}
+
+#[test]
 fn incompatible_pair_fails_with_a_plain_reason() {
     let out = tandem()
         .args(["generate", "--target", TARGET, "--drafter", "model", "--prompt", "hi"])

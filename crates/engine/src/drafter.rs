@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
+use crate::hindsight::Hindsight;
 use crate::model::TokenId;
 use crate::rng::Rng;
 use crate::sampler::SamplingParams;
@@ -124,6 +125,23 @@ pub trait Drafter: Send {
     /// that stopped early: a drafter that reads a long context in pieces returns as soon as
     /// it finds `cancel` set before one.
     fn prepare(&mut self, context: &[TokenId], cancel: &AtomicBool) -> Result<(), EngineError>;
+
+    /// What each source of this drafter (a hybrid has two) would have guessed, greedily and
+    /// at most `k` tokens at a time, at every position of `answer`, a known greedy answer to
+    /// `prompt`. For the bench's ceiling ([`crate::hindsight`]), never for generation; the
+    /// drafter may be left in any state, which `propose` and `prepare` start from anyway.
+    ///
+    /// By default it asks [`Drafter::propose`] at every position.
+    fn hindsight(&mut self, prompt: &[TokenId], answer: &[TokenId], k: usize) -> Result<Vec<Hindsight>, EngineError> {
+        let mut context = prompt.to_vec();
+        let mut guesses = Vec::with_capacity(answer.len());
+        let mut rng = Rng::new(0);
+        for &t in answer {
+            guesses.push(self.propose(&context, k, &SamplingParams::greedy(), &mut rng)?.tokens);
+            context.push(t);
+        }
+        Ok(vec![Hindsight::from_guesses(self.kind(), answer, &guesses, k)])
+    }
 }
 
 #[cfg(test)]

@@ -133,6 +133,23 @@ impl Runtime {
         self.simulated_costs = costs;
     }
 
+    /// The least decode time, under the simulated costs, in which any draft-length policy
+    /// could have produced `answer`, the plain greedy answer to `prompt` (the token of each
+    /// plain step, the end-of-sequence one included), knowing which guesses the target
+    /// accepts: the ceiling `tandem bench --simulate` measures the policy against (see
+    /// [`tandem_engine::hindsight`]). `None` without simulated costs or a drafter.
+    pub fn fastest_decode_ms(&mut self, prompt: &[TokenId], answer: &[TokenId]) -> Result<Option<f64>> {
+        let (Some(costs), Some(drafter)) = (&self.simulated_costs, self.drafter.as_mut()) else {
+            return Ok(None);
+        };
+        let k = match self.draft_length {
+            DraftLength::Fixed(k) => k,
+            DraftLength::Auto { max } => max,
+        };
+        let sources = drafter.hindsight(prompt, answer, k)?;
+        Ok(Some(tandem_engine::fastest_decode_ms(answer.len(), &sources, costs)))
+    }
+
     /// What the draft-length policy has learned from this runtime's answers.
     pub fn policy(&self) -> &Policy {
         self.generator.policy()

@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 use crate::drafter::{Drafter, DrafterKind, Proposal};
 use crate::drafters::ngram::NgramDrafter;
 use crate::error::EngineError;
+use crate::hindsight::Hindsight;
 use crate::model::TokenId;
 use crate::rng::Rng;
 use crate::sampler::SamplingParams;
@@ -64,5 +65,12 @@ impl<D: Drafter> Drafter for HybridDrafter<D> {
     fn prepare(&mut self, context: &[TokenId], cancel: &AtomicBool) -> Result<(), EngineError> {
         self.ngram.prepare(context, cancel)?;
         self.fallback.prepare(context, cancel)
+    }
+
+    /// Both sources apart, each at every position: the ceiling may take either.
+    fn hindsight(&mut self, prompt: &[TokenId], answer: &[TokenId], k: usize) -> Result<Vec<Hindsight>, EngineError> {
+        let mut sources = self.ngram.hindsight(prompt, answer, k)?;
+        sources.extend(self.fallback.hindsight(prompt, answer, k)?);
+        Ok(sources)
     }
 }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::drafter::{Drafter, DrafterKind, Proposal};
 use crate::error::EngineError;
 use crate::generate::PREFILL_PIECE;
+use crate::hindsight::Hindsight;
 use crate::model::{LogitsWanted, Model, TokenId};
 use crate::prefix::common_prefix;
 use crate::rng::Rng;
@@ -195,7 +196,41 @@ impl<M: Model> Drafter for ModelDrafter<M> {
             }
         }
     }
+
+    /// The model's greedy choice after the prompt and every prefix of the answer, read in
+    /// calls of [`HINDSIGHT_ROWS`] tokens rather than drafted position by position. A greedy
+    /// draft is right exactly as long as each of these choices is, so the runs are the
+    /// draft's with no doubt stop. Positions whose context would not fit get no guess, as
+    /// `propose` gives none there.
+    fn hindsight(&mut self, prompt: &[TokenId], answer: &[TokenId], k: usize) -> Result<Vec<Hindsight>, EngineError> {
+        let mut next = vec![None; answer.len()];
+        let max = self.model.max_context();
+        if !prompt.is_empty() && prompt.len() <= max && !answer.is_empty() {
+            self.sync(prompt)?;
+            let first = self.last_row.as_ref().expect("sync leaves the logits after the context");
+            next[0] = Some(sampler::argmax(&first[..self.vocab_limit])?);
+            // Feeding the answer's first i tokens gives the guess at position i.
+            let fed = (answer.len() - 1).min(max - prompt.len());
+            for piece in answer[..fed].chunks(HINDSIGHT_ROWS) {
+                let at = self.fed.len() - prompt.len();
+                let logits = self.model.forward(piece, LogitsWanted::All).map_err(|e| {
+                    self.reset();
+                    EngineError::from_draft(e)
+                })?;
+                self.fed.extend_from_slice(piece);
+                for r in 0..logits.rows {
+                    next[at + r + 1] = Some(sampler::argmax(&logits.row(r)[..self.vocab_limit])?);
+                }
+                self.last_row = Some(logits.row(logits.rows - 1).to_vec());
+            }
+        }
+        Ok(vec![Hindsight::from_next_tokens(DrafterKind::Model, answer, &next, k)])
+    }
 }
+
+/// Answer tokens per call when [`ModelDrafter::hindsight`] reads an answer: every row's
+/// logits are kept, a vocabulary's worth each (19 MiB for 32 rows of 152k).
+const HINDSIGHT_ROWS: usize = 32;
 
 /// Logits further than this below the row's maximum are left out of
 /// [`greedy_probability`]'s sum: each would add less than e^-16 (about 1e-7) of the top
