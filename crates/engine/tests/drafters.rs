@@ -180,6 +180,39 @@ fn a_first_guess_already_in_doubt_is_not_fed_to_the_draft() {
 }
 
 #[test]
+fn a_guess_worth_verifying_but_not_drafting_past_ends_the_draft_without_a_forward() {
+    let target = ToyModel::new(6, VOCAB);
+    let ctx = prompt(6, 9, VOCAB, false);
+    // The draft's estimate that its first j + 1 guesses are all accepted, from its logits.
+    let mut reference = FakeDraft::new(&target, 0.7, 0);
+    let mut row = reference.forward(&ctx, LogitsWanted::Last).unwrap().data;
+    let mut all_accepted = Vec::new();
+    for _ in 0..4 {
+        let t = argmax(&row).unwrap();
+        let sum: f32 = row.iter().map(|&x| (x - row[t as usize]).exp()).sum();
+        all_accepted.push(all_accepted.last().unwrap_or(&1.0) / sum);
+        row = reference.forward(&[t], LogitsWanted::Last).unwrap().data;
+    }
+    // Guesses are proposed down to a tiny estimate, but drafted past only while it stays
+    // above a level between the first and the second guess's: two guesses, and no forward
+    // after the second (one over the context, one feeding the first guess).
+    let feed_above = (all_accepted[0] + all_accepted[1]) / 2.0;
+    let mut d =
+        ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB).stopping_below(1e-6).feeding_above(feed_above);
+    let p = d.propose(&ctx, 8, &SamplingParams::greedy(), &mut Rng::new(0)).unwrap();
+    let full = greedy(&mut ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB), &ctx, 8);
+    assert_eq!((p.tokens.as_slice(), p.forwards), (&full[..2], 2), "{all_accepted:?}");
+    // Stopping alone at that level pays the same forwards for one guess fewer.
+    let mut stopping = ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB).stopping_below(feed_above);
+    let p = stopping.propose(&ctx, 8, &SamplingParams::greedy(), &mut Rng::new(0)).unwrap();
+    assert_eq!((p.tokens.as_slice(), p.forwards), (&full[..1], 2));
+    // The drafter goes on from where it stopped.
+    let next = [ctx.clone(), full[..2].to_vec(), vec![3]].concat();
+    let expect = greedy(&mut ModelDrafter::new(FakeDraft::new(&target, 0.7, 0), VOCAB), &next, 1);
+    assert_eq!(greedy(&mut d, &next, 1), expect);
+}
+
+#[test]
 fn a_proposal_counts_the_draft_forwards_it_took() {
     let target = ToyModel::new(5, VOCAB);
     let ctx = prompt(5, 9, VOCAB, false);

@@ -19,13 +19,16 @@ use crate::sampler::{self, SamplingParams};
 /// - The model is never fed more than `max_context()` positions.
 /// - Only ids `< vocab_limit` (the ids the target also has) are ever proposed.
 /// - Drafting stops early only when the draft's own estimate that every token so far will
-///   be accepted falls below `stop_below`: the first token is always proposed.
+///   be accepted falls below `stop_below` (that token is not proposed; the first always
+///   is) or below `feed_above` (that token is proposed, but not fed to weigh the next).
+///   `feed_above >= stop_below`.
 pub struct ModelDrafter<M: Model> {
     model: M,
     fed: Vec<TokenId>,
     last_row: Option<Vec<f32>>,
     vocab_limit: usize,
     stop_below: f32,
+    feed_above: f32,
 }
 
 impl<M: Model> ModelDrafter<M> {
@@ -35,15 +38,28 @@ impl<M: Model> ModelDrafter<M> {
         // The cache may hold tokens we cannot name; start from a known-empty state.
         model.truncate(0);
         let vocab_limit = model.vocab_size().min(target_vocab);
-        ModelDrafter { model, fed: Vec::new(), last_row: None, vocab_limit, stop_below: 0.0 }
+        ModelDrafter { model, fed: Vec::new(), last_row: None, vocab_limit, stop_below: 0.0, feed_above: 0.0 }
     }
 
     /// Stops a draft early once the product of the draft's probabilities for its own
     /// tokens (its estimate that the target accepts all of them) would fall below
     /// `threshold`: a guess the draft itself doubts mostly costs a verification row for
-    /// nothing. The output cannot change; only how much is guessed.
+    /// nothing. Drafting past a guess then also needs the estimate at `threshold` at least,
+    /// unless [`ModelDrafter::feeding_above`] asks for more. The output cannot change; only
+    /// how much is guessed.
     pub fn stopping_below(mut self, threshold: f32) -> Self {
         self.stop_below = threshold;
+        self.feed_above = self.feed_above.max(threshold);
+        self
+    }
+
+    /// Drafts past a guess only while the estimate with it is at least `threshold` (never
+    /// less than the stopping threshold). The two differ in what they cost: a guess already
+    /// weighed costs only its verification row, a small part of a target call, while the
+    /// next costs a whole draft forward before its doubt is even known. So a guess worth
+    /// proposing can still be one not worth drafting past.
+    pub fn feeding_above(mut self, threshold: f32) -> Self {
+        self.feed_above = threshold.max(self.stop_below);
         self
     }
 
@@ -163,9 +179,8 @@ impl<M: Model> Drafter for ModelDrafter<M> {
             }
             dists.extend(q);
             tokens.push(token);
-            if self.stop_below > 0.0 && all_accepted < self.stop_below {
-                // The first token, proposed whatever its doubt; any next one would stop the
-                // draft, so feeding this one would be a forward for nothing.
+            if self.feed_above > 0.0 && all_accepted < self.feed_above {
+                // Proposed, but too doubtful to be worth a forward that weighs the next.
                 self.last_row = Some(full);
                 break;
             }
