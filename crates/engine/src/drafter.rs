@@ -101,6 +101,13 @@ pub trait Drafter: Send {
         self.kind()
     }
 
+    /// Whether the drafts of its draft model (when [`Drafter::source`] names one) end by
+    /// themselves where the model doubts its next guess. Such a drafter is asked for the
+    /// longest draft the policy allows whenever the policy speculates with it.
+    fn model_stops_on_doubt(&self) -> bool {
+        false
+    }
+
     /// How many tokens of `context` the drafter would have to process before it can
     /// propose (a draft model that sat out plain steps must catch up on them first). The
     /// policy does not start a trial of a drafter whose catch-up would cost more than the

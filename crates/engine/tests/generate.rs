@@ -411,3 +411,61 @@ fn simulated_costs_time_every_step_and_the_answer() {
     assert_eq!((again.tokens, again.stats.decode_ms), (out.tokens, out.stats.decode_ms));
     assert_eq!(again_steps, steps);
 }
+
+/// A drafter that notes every draft length it is asked for.
+struct Asked<D: Drafter> {
+    inner: D,
+    ks: Vec<usize>,
+}
+
+impl<D: Drafter> Drafter for Asked<D> {
+    fn kind(&self) -> tandem_engine::DrafterKind {
+        self.inner.kind()
+    }
+    fn model_stops_on_doubt(&self) -> bool {
+        self.inner.model_stops_on_doubt()
+    }
+    fn backlog(&mut self, context: &[TokenId]) -> usize {
+        self.inner.backlog(context)
+    }
+    fn propose(
+        &mut self,
+        context: &[TokenId],
+        k: usize,
+        sampling: &SamplingParams,
+        rng: &mut tandem_engine::Rng,
+    ) -> Result<tandem_engine::Proposal, tandem_engine::EngineError> {
+        self.ks.push(k);
+        self.inner.propose(context, k, sampling, rng)
+    }
+    fn prepare(&mut self, context: &[TokenId], cancel: &AtomicBool) -> Result<(), tandem_engine::EngineError> {
+        self.inner.prepare(context, cancel)
+    }
+}
+
+#[test]
+fn a_draft_model_that_stops_on_doubt_is_asked_for_the_longest_draft() {
+    let target = ToyModel::new(32, VOCAB);
+    let p = prompt(32, 8, VOCAB, false);
+    let costs: SimulatedCosts = "draft=3,catch-up=1,verify=30:32:33:34".parse().unwrap();
+    let asked = |drafter: ModelDrafter<FakeDraft>| {
+        let mut d = Asked { inner: drafter, ks: Vec::new() };
+        let mut c = GenerateConfig {
+            max_tokens: 120,
+            draft_length: DraftLength::Auto { max: 6 },
+            simulated_costs: Some(costs.clone()),
+            ..GenerateConfig::default()
+        };
+        let out = quiet(&mut target.clone(), Some(&mut d), &p, &mut c);
+        assert_eq!(out.tokens, reference(&target, &p, 120));
+        d.ks
+    };
+    // Blind to its doubt, the policy chooses each length from what it has learned.
+    let blind = asked(ModelDrafter::new(FakeDraft::new(&target, 0.8, 0), VOCAB));
+    assert!(blind.iter().any(|&k| k > 0 && k < 6), "{blind:?}");
+    // A drafter that stops where it doubts is asked for six whenever the policy speculates,
+    // but at the answer's end (no more than can still be output).
+    let doubting = asked(ModelDrafter::new(FakeDraft::new(&target, 0.8, 0), VOCAB).stopping_below(1e-3));
+    let speculative = &doubting[..doubting.len() - 6];
+    assert!(speculative.len() > 10 && speculative.iter().all(|&k| k == 6), "{doubting:?}");
+}

@@ -40,6 +40,10 @@ impl<D: Drafter> Drafter for HybridDrafter<D> {
         }
     }
 
+    fn model_stops_on_doubt(&self) -> bool {
+        self.fallback.model_stops_on_doubt()
+    }
+
     fn source(&mut self, context: &[TokenId]) -> DrafterKind {
         if self.ngram.has_match(context) {
             DrafterKind::Ngram

@@ -128,6 +128,10 @@ impl<M: Model> Drafter for ModelDrafter<M> {
         DrafterKind::Model
     }
 
+    fn model_stops_on_doubt(&self) -> bool {
+        self.stop_below > 0.0
+    }
+
     fn backlog(&mut self, context: &[TokenId]) -> usize {
         self.missing(context)
     }
