@@ -18,6 +18,11 @@
 //! speculation wins. When no k beats plain by `MARGIN` it decodes plainly, and probes again
 //! after a number of plain steps that doubles while probes keep failing, so it notices when
 //! speculation starts to pay.
+//!
+//! A draft model that stops where it doubts its next guess is asked for `max` whenever the
+//! policy speculates with it (see the generator): its doubt judges each draft's length, and
+//! the policy's part is whether to speculate at all. Its estimates still model that stop
+//! through g_j.
 
 use serde::{Deserialize, Serialize};
 
