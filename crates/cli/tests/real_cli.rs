@@ -64,22 +64,31 @@ fn plain_and_ngram_generate_the_same_text() {
     assert_eq!(plain["stats"]["drafter"], "none");
 }
 
-#[test]
-fn bench_reports_every_prompt_and_identical_output() {
+/// Runs `tandem bench` with prompt lookup on SmolLM2 over `prompts` (JSON lines) with
+/// `args`, and returns its JSON report.
+fn bench_report(prompts: &str, args: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
-    let prompts = dir.path().join("p.jsonl");
-    std::fs::write(&prompts, "{\"id\":\"days\",\"prompt\":\"List the days of the week.\"}\n{\"id\":\"count\",\"prompt\":\"Count from one to ten in words.\"}\n").unwrap();
-    let report = dir.path().join("r.json");
+    let (file, report) = (dir.path().join("p.jsonl"), dir.path().join("r.json"));
+    std::fs::write(&file, prompts).unwrap();
     let out = tandem()
-        .args(["bench", "--target", SMOL, "--drafter", "ngram", "--max-tokens", "24", "--runs", "3"])
+        .args(["bench", "--target", SMOL, "--drafter", "ngram"])
+        .args(args)
         .arg("--prompts")
-        .arg(&prompts)
+        .arg(&file)
         .arg("--json")
         .arg(&report)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap()
+}
+
+#[test]
+fn bench_reports_every_prompt_and_identical_output() {
+    let v = bench_report(
+        "{\"id\":\"days\",\"prompt\":\"List the days of the week.\"}\n{\"id\":\"count\",\"prompt\":\"Count from one to ten in words.\"}\n",
+        &["--max-tokens", "24", "--runs", "3"],
+    );
     let rows = v["prompts"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(v["runs"], 3);
@@ -90,27 +99,17 @@ fn bench_reports_every_prompt_and_identical_output() {
         assert_eq!(each.len(), 3, "one speedup per run");
         each.sort_by(f64::total_cmp);
         assert_eq!(r["speedup"].as_f64().unwrap(), each[1], "the row's speedup is the median run's");
+        assert!(r.get("ceiling").is_none(), "a ceiling needs simulated costs");
     }
     assert_eq!(v["all_identical"], true);
 }
 
 #[test]
 fn simulated_bench_reports_a_ceiling_no_run_passes() {
-    let dir = tempfile::tempdir().unwrap();
-    let prompts = dir.path().join("p.jsonl");
-    std::fs::write(&prompts, "{\"id\":\"count\",\"prompt\":\"Count from one to twenty in words, twice.\"}\n").unwrap();
-    let report = dir.path().join("r.json");
-    let out = tandem()
-        .args(["bench", "--target", SMOL, "--drafter", "ngram", "--max-tokens", "48"])
-        .args(["--simulate", "draft=5,verify=20:22:23:24"])
-        .arg("--prompts")
-        .arg(&prompts)
-        .arg("--json")
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let v = bench_report(
+        "{\"id\":\"count\",\"prompt\":\"Count from one to twenty in words, twice.\"}\n",
+        &["--max-tokens", "48", "--simulate", "draft=5,verify=20:22:23:24"],
+    );
     let row = &v["prompts"][0];
     let (speedup, ceiling) = (row["speedup"].as_f64().unwrap(), row["ceiling"].as_f64().unwrap());
     assert!(ceiling >= speedup - 1e-9, "the fastest plan ({ceiling}) is never slower than a run ({speedup})");
