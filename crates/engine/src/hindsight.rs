@@ -3,12 +3,13 @@
 //!
 //! Knowing in advance which guesses the target accepts, the best plan chooses at every
 //! step between a plain step, a draft model's first `j` guesses and prompt lookup's first
-//! `j`, with `j` never past what the target accepts: a rejected guess only adds cost. Its
-//! time under [`SimulatedCosts`] is a lower bound on every policy's time with the same
-//! drafters and costs, so `plain time / fastest time` bounds the speedup a policy can
-//! reach. When a prompt's ceiling is below a target, no draft-length policy can meet it
-//! with these drafters at these costs; when the policy falls far short of the ceiling,
-//! the policy is what to improve.
+//! `j`, with `j` at most what the target accepts (or, for the draft model, one past it;
+//! see below): any other rejected guess only adds cost. Its time under [`SimulatedCosts`]
+//! is a lower bound on every policy's time with the same drafters and costs, so
+//! `plain time / fastest time` bounds the speedup a policy can reach. When a prompt's
+//! ceiling is below a target, no draft-length policy can meet it with these drafters at
+//! these costs; when the policy falls far short of the ceiling, the policy is what to
+//! improve.
 //!
 //! A policy may also draft one guess past what the target accepts: it pays a forward and
 //! a wider call for nothing, but leaves the draft model one token less behind than a draft
