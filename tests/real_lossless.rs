@@ -3,7 +3,7 @@
 
 use tandem_engine::Model;
 use tandem_engine::{
-    DraftLength, Drafter, HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter, Rng, SamplingParams,
+    hindsight, DraftLength, Drafter, HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter, SamplingParams,
 };
 use tandem_models::{GgufFile, LoadedModel, Runner};
 use tandem_tests::{bench_prompts, chat_prompt, model_path, run, test_device, DRAFT, TARGET};
@@ -79,14 +79,7 @@ fn the_draft_models_hindsight_is_what_it_drafts() {
         run(&mut target.transformer, None, &ids, 48, DraftLength::Fixed(0), SamplingParams::greedy(), &eos).tokens;
     let k = 4;
     let seen = ModelDrafter::new(draft(), vocab).hindsight(&ids, &answer, k).unwrap();
-    let mut drafter = ModelDrafter::new(draft(), vocab);
-    let mut context = ids.clone();
-    let mut runs = Vec::new();
-    for (i, &t) in answer.iter().enumerate() {
-        let guess = drafter.propose(&context, k, &SamplingParams::greedy(), &mut Rng::new(0)).unwrap().tokens;
-        runs.push(guess.iter().zip(&answer[i..]).take_while(|(g, a)| g == a).count());
-        context.push(t);
-    }
+    let runs = hindsight::by_proposing(&mut ModelDrafter::new(draft(), vocab), &ids, &answer, k).unwrap().runs;
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].runs, runs, "{}", p.id);
     assert!(runs.contains(&k) && runs.iter().any(|&r| r < k), "{}: {runs:?}", p.id);

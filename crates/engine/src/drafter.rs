@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
-use crate::hindsight::Hindsight;
+use crate::hindsight::{self, Hindsight};
 use crate::model::TokenId;
 use crate::rng::Rng;
 use crate::sampler::SamplingParams;
@@ -140,14 +140,7 @@ pub trait Drafter: Send {
     ///
     /// By default it asks [`Drafter::propose`] at every position.
     fn hindsight(&mut self, prompt: &[TokenId], answer: &[TokenId], k: usize) -> Result<Vec<Hindsight>, EngineError> {
-        let mut context = prompt.to_vec();
-        let mut guesses = Vec::with_capacity(answer.len());
-        let mut rng = Rng::new(0);
-        for &t in answer {
-            guesses.push(self.propose(&context, k, &SamplingParams::greedy(), &mut rng)?.tokens);
-            context.push(t);
-        }
-        Ok(vec![Hindsight::from_guesses(self.kind(), answer, &guesses, k)])
+        Ok(vec![hindsight::by_proposing(self, prompt, answer, k)?])
     }
 }
 

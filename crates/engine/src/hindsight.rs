@@ -22,8 +22,12 @@
 //! guess past a run is taken to exist and be wrong even where the run ends at the answer's
 //! end or the context's.
 
-use crate::drafter::DrafterKind;
+use crate::drafter::{Drafter, DrafterKind};
+use crate::error::EngineError;
+use crate::model::TokenId;
 use crate::policy::STEADY_BACKLOG;
+use crate::rng::Rng;
+use crate::sampler::SamplingParams;
 use crate::simulated::SimulatedCosts;
 
 /// How far one source of guesses gets at each position of a known answer.
@@ -63,6 +67,25 @@ impl Hindsight {
         }
         Hindsight { kind, k, runs }
     }
+}
+
+/// What `drafter` gets right at every position of `answer`, a known greedy answer to
+/// `prompt`, asked greedily for at most `k` guesses at each: the default
+/// [`Drafter::hindsight`], and the reference a faster one must match.
+pub fn by_proposing<D: Drafter + ?Sized>(
+    drafter: &mut D,
+    prompt: &[TokenId],
+    answer: &[TokenId],
+    k: usize,
+) -> Result<Hindsight, EngineError> {
+    let mut context = prompt.to_vec();
+    let mut guesses = Vec::with_capacity(answer.len());
+    let mut rng = Rng::new(0);
+    for &t in answer {
+        guesses.push(drafter.propose(&context, k, &SamplingParams::greedy(), &mut rng)?.tokens);
+        context.push(t);
+    }
+    Ok(Hindsight::from_guesses(drafter.kind(), answer, &guesses, k))
 }
 
 /// How many of `guess` equal the start of `truth`.

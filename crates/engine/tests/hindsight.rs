@@ -7,8 +7,8 @@ use std::sync::atomic::AtomicBool;
 
 use common::{prompt, FakeDraft, ToyModel};
 use tandem_engine::{
-    fastest_decode_ms, generate, DraftLength, Drafter, DrafterKind, Event, GenerateConfig, Hindsight, HybridDrafter,
-    ModelDrafter, NgramConfig, NgramDrafter, Rng, SamplingParams, SimulatedCosts, TokenId,
+    fastest_decode_ms, generate, hindsight, DraftLength, Drafter, DrafterKind, Event, GenerateConfig, Hindsight,
+    HybridDrafter, ModelDrafter, NgramConfig, NgramDrafter, SimulatedCosts, TokenId,
 };
 
 const VOCAB: usize = 20;
@@ -26,18 +26,6 @@ fn plain_answer(target: &ToyModel, p: &[TokenId], max_tokens: usize) -> Vec<Toke
     tokens
 }
 
-/// How many of a fresh proposal at each position lead the rest of the answer.
-fn runs_by_proposing(d: &mut dyn Drafter, p: &[TokenId], answer: &[TokenId], k: usize) -> Vec<usize> {
-    let mut context = p.to_vec();
-    let mut runs = Vec::new();
-    for (i, &t) in answer.iter().enumerate() {
-        let guess = d.propose(&context, k, &SamplingParams::greedy(), &mut Rng::new(0)).unwrap().tokens;
-        runs.push(guess.iter().zip(&answer[i..]).take_while(|(g, a)| g == a).count());
-        context.push(t);
-    }
-    runs
-}
-
 #[test]
 fn a_draft_models_hindsight_is_what_its_drafts_would_have_got_right() {
     for (seed, room) in [(41, 4096), (42, 4096), (43, 30)] {
@@ -50,7 +38,7 @@ fn a_draft_models_hindsight_is_what_its_drafts_would_have_got_right() {
         draft.inner.max_context = room;
         let k = 5;
         let seen = ModelDrafter::new(draft.clone(), VOCAB).hindsight(&p, &answer, k).unwrap();
-        let want = runs_by_proposing(&mut ModelDrafter::new(draft, VOCAB), &p, &answer, k);
+        let want = hindsight::by_proposing(&mut ModelDrafter::new(draft, VOCAB), &p, &answer, k).unwrap().runs;
         assert_eq!(seen, [Hindsight { kind: DrafterKind::Model, k, runs: want.clone() }], "seed {seed}");
         assert!(want.contains(&k) && want.contains(&0), "seed {seed}: {want:?}");
         if room < 4096 {
@@ -68,7 +56,8 @@ fn a_hybrid_offers_lookup_and_its_model_apart() {
     let mut hybrid =
         HybridDrafter::new(NgramDrafter::new(NgramConfig::BESIDE_MODEL), ModelDrafter::new(draft.clone(), VOCAB));
     let sources = hybrid.hindsight(&p, &answer, 6).unwrap();
-    let lookup = runs_by_proposing(&mut NgramDrafter::new(NgramConfig::BESIDE_MODEL), &p, &answer, 6);
+    let lookup =
+        hindsight::by_proposing(&mut NgramDrafter::new(NgramConfig::BESIDE_MODEL), &p, &answer, 6).unwrap().runs;
     let model = ModelDrafter::new(draft, VOCAB).hindsight(&p, &answer, 6).unwrap();
     assert_eq!(sources[0], Hindsight { kind: DrafterKind::Ngram, k: 6, runs: lookup });
     assert_eq!(sources[1..], model[..]);

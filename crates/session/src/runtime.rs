@@ -238,6 +238,11 @@ const DRAFT_DOUBT: f32 = 0.15;
 /// both memory states and prompt orders, the mean aggregate went from 1.30x to 1.32x.
 const DRAFT_ON_DOUBT: f32 = 0.5;
 
+/// The app's draft model drafter, stopping where the model doubts its guesses.
+fn doubting(draft: Runner, target_vocab: usize) -> ModelDrafter<Runner> {
+    ModelDrafter::new(draft, target_vocab).stopping_below(DRAFT_DOUBT).feeding_above(DRAFT_ON_DOUBT)
+}
+
 fn build_drafter(
     choice: DrafterChoice,
     draft: Option<Runner>,
@@ -248,17 +253,9 @@ fn build_drafter(
         (DrafterChoice::Ngram, _) | (DrafterChoice::Auto, None) => {
             (Some(Box::new(NgramDrafter::new(NgramConfig::default()))), "ngram")
         }
-        (DrafterChoice::Model, Some(d)) => (
-            Some(Box::new(
-                ModelDrafter::new(d, target_vocab).stopping_below(DRAFT_DOUBT).feeding_above(DRAFT_ON_DOUBT),
-            )),
-            "model",
-        ),
+        (DrafterChoice::Model, Some(d)) => (Some(Box::new(doubting(d, target_vocab))), "model"),
         (DrafterChoice::Hybrid | DrafterChoice::Auto, Some(d)) => (
-            Some(Box::new(HybridDrafter::new(
-                NgramDrafter::new(NgramConfig::BESIDE_MODEL),
-                ModelDrafter::new(d, target_vocab).stopping_below(DRAFT_DOUBT).feeding_above(DRAFT_ON_DOUBT),
-            ))),
+            Some(Box::new(HybridDrafter::new(NgramDrafter::new(NgramConfig::BESIDE_MODEL), doubting(d, target_vocab)))),
             "hybrid",
         ),
         (DrafterChoice::Model | DrafterChoice::Hybrid, None) => unreachable!("checked in Runtime::load"),
